@@ -7,6 +7,7 @@ Writes, next to this script:
     mazur.ref      Matt Mazur's "A Step by Step Backpropagation Example" (2-2-2 net)
     ops.ref        value and closed-form partial derivatives of every elementary op
     neuron004.ref  the single sigmoid neuron seed example (10,000 full-batch steps)
+    engine.ref     closed forms for the engine's own tests (deep chains, overflow points)
 
 These numbers are produced independently of the C++ engine: everything here is
 plain mpmath arithmetic with derivatives written out by hand (chain rule) and
@@ -624,11 +625,71 @@ def make_neuron():
     return p50, pf
 
 
+# ---------------------------------------------------------------------------
+# 4. Engine stress cases (tests/engine): deep chains and an overflow point
+# ---------------------------------------------------------------------------
+
+MUL_CHAIN_X0 = "0.75"
+MUL_CHAIN_C = "1.000000059604644775390625"  # 1 + 2^-24, exactly representable in binary64
+MUL_CHAIN_N = 10000000
+SIN_CHAIN_X0 = "1"
+SIN_CHAIN_N = 100000
+
+
+def make_engine():
+    ref = RefFile("engine.ref", "Closed forms for the engine tests (tests/engine).")
+    with mp.workdps(DPS):
+        assert D(MUL_CHAIN_C) == 1 + mpf(2) ** -24
+        x0, c, n = D(MUL_CHAIN_X0), D(MUL_CHAIN_C), MUL_CHAIN_N
+        value = x0 * c ** n
+        d_x0 = c ** n
+        d_c = n * x0 * c ** (n - 1)
+        check_diff("mul_chain d/dx0", lambda t: t * c ** n, x0, d_x0)
+        check_diff("mul_chain d/dc", lambda t: x0 * t ** n, c, d_c)
+        ref.blank()
+        ref.comment("mul_chain: x_0 = %s, x_{k+1} = x_k * c with c = 1 + 2^-24 = %s, for k < N = %d."
+                    % (MUL_CHAIN_X0, MUL_CHAIN_C, n),
+                    "Closed forms: x_N = x_0 c^N, dx_N/dx_0 = c^N, dx_N/dc = N x_0 c^(N-1).")
+        ref.put("mul_chain.N", str(n))
+        ref.put("mul_chain.x0", MUL_CHAIN_X0)
+        ref.put("mul_chain.c", MUL_CHAIN_C)
+        ref.put("mul_chain.value", value)
+        ref.put("mul_chain.d/dx0", d_x0)
+        ref.put("mul_chain.d/dc", d_c)
+
+        # sin chain: no closed form, so iterate; the derivative is the product of the cosines
+        # (chain rule), cross-checked against mp.diff of the whole iteration.
+        def iterate(t):
+            for _ in range(SIN_CHAIN_N):
+                t = mpmath.sin(t)
+            return t
+        x = D(SIN_CHAIN_X0)
+        deriv = mpf(1)
+        for _ in range(SIN_CHAIN_N):
+            deriv *= mpmath.cos(x)
+            x = mpmath.sin(x)
+        check_diff("sin_chain", iterate, D(SIN_CHAIN_X0), deriv)
+        ref.blank()
+        ref.comment("sin_chain: x_0 = %s, x_{k+1} = sin(x_k) for k < N = %d (iterated at mp.dps = %d)."
+                    % (SIN_CHAIN_X0, SIN_CHAIN_N, DPS),
+                    "dx_N/dx_0 = prod_{k<N} cos(x_k), equal to mp.diff of the iteration.")
+        ref.put("sin_chain.N", str(SIN_CHAIN_N))
+        ref.put("sin_chain.x0", SIN_CHAIN_X0)
+        ref.put("sin_chain.value", x)
+        ref.put("sin_chain.d/dx0", deriv)
+
+        ref.blank()
+        ref.comment("e^1000 overflows binary64 (largest finite value about e^709.78) but not MPFR.")
+        ref.put("exp(1000)", mpmath.exp(D("1000")))
+    ref.write()
+
+
 def main():
     mp.dps = DPS
     e0, e_sim, e_seq, e10k_60, e10k_80, e9999_80 = make_mazur()
     make_ops()
     p50, pf = make_neuron()
+    make_engine()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))
         print("E_total_after_simultaneous", mpmath.nstr(e_sim, 20))
