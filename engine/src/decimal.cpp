@@ -182,10 +182,18 @@ double parse_double(std::string_view text) {
   const auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
   if (ec == std::errc::result_out_of_range) {
     // from_chars reports both overflow and underflow; only overflow is an error (underflow -> 0).
-    mpfr_t probe;
-    mpfr_init2(probe, 64);
-    parse_mpfr(probe, text);
-    mpfr_clear(probe);
+    // A wide-range probe tells them apart (and rejects what is out of range even for MPFR).
+    struct probe_value {
+      mpfr_t v;
+      probe_value() { mpfr_init2(v, 64); }
+      ~probe_value() { mpfr_clear(v); }
+      probe_value(const probe_value&) = delete;
+      probe_value& operator=(const probe_value&) = delete;
+    } probe;
+    parse_mpfr(probe.v, text);
+    if (mpfr_cmpabs_ui(probe.v, 1) > 0) {
+      throw decimal_error("the number '" + std::string(text) + "' is too large for double precision", 0);
+    }
     return text.front() == '-' ? -0.0 : 0.0;
   }
   if (ec != std::errc() || end != body.data() + body.size()) {
