@@ -579,4 +579,474 @@ std::string plot_number(std::string_view shown, std::size_t significant) {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Formulas
+
+namespace {
+
+using form = formula_style::form;
+
+constexpr int additive = 1;
+constexpr int multiplicative = 2;
+constexpr int unary = 3;
+constexpr int power = 4;
+constexpr int atom = 5;
+
+// What a placeholder touches on one side, as far as parentheses are concerned.
+enum class neighbour : std::uint8_t {
+  open,           // start, '(', '[', ',', '{' (a delimited position), '\left(' ...
+  plus,           // '+', '?', ':', comparison
+  binary_minus,   // '-' after an operand
+  unary_minus,    // '-' at the start or after an opening bracket
+  times,          // '*', '\cdot', juxtaposition with a bracket or command
+  divide,         // '/'
+  power_base,     // followed by '^' or '}^'
+  exponent,       // after a bare '^'
+  function_name,  // after a command such as '\ln' without a bracket
+};
+
+bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
+
+// The neighbour on the left of position `at` (the '#').
+neighbour left_of(std::string_view t, std::size_t at) {
+  std::size_t i = at;
+  while (i > 0 && is_space(t[i - 1]))
+    --i;
+  // Thin spaces such as `\,` are layout, not operators.
+  while (i >= 2 && t[i - 2] == '\\' && (t[i - 1] == ',' || t[i - 1] == ';' || t[i - 1] == '!')) {
+    i -= 2;
+    while (i > 0 && is_space(t[i - 1]))
+      --i;
+  }
+  if (i == 0) return neighbour::open;
+  const char c = t[i - 1];
+  switch (c) {
+    case '(':
+    case '[':
+    case ',':
+      return neighbour::open;
+    case '{':
+      // `^{#2}`, `\frac{#1}{#2}`, `\sqrt{#1}` and `{#1}` all delimit their content.
+      return neighbour::open;
+    case '+':
+    case '?':
+    case ':':
+    case '<':
+    case '>':
+    case '=':
+      return neighbour::plus;
+    case '*':
+      return neighbour::times;
+    case '/':
+      return neighbour::divide;
+    case '^':
+      return neighbour::exponent;
+    case '-': {
+      std::size_t k = i - 1;
+      while (k > 0 && is_space(t[k - 1]))
+        --k;
+      if (k == 0) return neighbour::unary_minus;
+      const char before = t[k - 1];
+      if (before == '(' || before == '[' || before == '{' || before == ',' || before == '?' ||
+          before == ':') {
+        return neighbour::unary_minus;
+      }
+      return neighbour::binary_minus;
+    }
+    default:
+      break;
+  }
+  if (is_ascii_letter(c)) {
+    // A command (`\cdot`, `\ln`, `\left(` has '(' last and was handled above) or a name.
+    std::size_t k = i;
+    while (k > 0 && is_ascii_letter(t[k - 1]))
+      --k;
+    const std::string_view word = t.substr(k, i - k);
+    if (k > 0 && t[k - 1] == '\\') {
+      if (word == "cdot" || word == "times") return neighbour::times;
+      return neighbour::function_name;
+    }
+    return neighbour::times;
+  }
+  if (c == ')' || c == ']' || c == '}' || is_digit(c)) return neighbour::times;
+  return neighbour::times;
+}
+
+// The neighbour on the right of the placeholder ending just before `at`.
+neighbour right_of(std::string_view t, std::size_t at) {
+  std::size_t i = at;
+  while (i < t.size() && is_space(t[i]))
+    ++i;
+  while (i + 1 < t.size() && t[i] == '\\' &&
+         (t[i + 1] == ',' || t[i + 1] == ';' || t[i + 1] == '!')) {
+    i += 2;
+    while (i < t.size() && is_space(t[i]))
+      ++i;
+  }
+  if (i >= t.size()) return neighbour::open;
+  const char c = t[i];
+  switch (c) {
+    case ')':
+    case ']':
+    case ',':
+      return neighbour::open;
+    case '}':
+      if (i + 1 < t.size() && (t[i + 1] == '^' || t[i + 1] == '\'')) return neighbour::power_base;
+      return neighbour::open;
+    case '+':
+    case '-':
+    case '?':
+    case ':':
+    case '<':
+    case '>':
+    case '=':
+      return neighbour::plus;
+    case '*':
+    case '/':
+      return neighbour::times;
+    case '^':
+    case '\'':
+      return neighbour::power_base;
+    case '\\': {
+      std::size_t k = i + 1;
+      while (k < t.size() && is_ascii_letter(t[k]))
+        ++k;
+      const std::string_view word = t.substr(i + 1, k - i - 1);
+      if (word == "right") return neighbour::open;
+      if (word == "le" || word == "ge" || word == "leq" || word == "geq" || word == "neq") {
+        return neighbour::plus;
+      }
+      return neighbour::times;
+    }
+    default:
+      return neighbour::times;
+  }
+}
+
+// The least precedence an argument needs at this position to go without parentheses.
+int required_precedence(neighbour left, neighbour right) {
+  const auto need = [](neighbour n, bool on_left) {
+    switch (n) {
+      case neighbour::open:
+        return 0;
+      case neighbour::plus:
+        return additive;
+      case neighbour::binary_minus:
+        return on_left ? additive + 1 : additive;
+      case neighbour::unary_minus:
+        return multiplicative;
+      case neighbour::times:
+        return multiplicative;
+      case neighbour::divide:
+        return on_left ? multiplicative + 1 : multiplicative;
+      case neighbour::power_base:
+      case neighbour::exponent:
+        return atom;
+      case neighbour::function_name:
+        return power;
+    }
+    return atom;
+  };
+  return std::max(need(left, true), need(right, false));
+}
+
+bool is_operator(neighbour n) {
+  return n == neighbour::plus || n == neighbour::binary_minus || n == neighbour::unary_minus ||
+         n == neighbour::times || n == neighbour::divide || n == neighbour::exponent ||
+         n == neighbour::function_name;
+}
+
+std::string place(const rendered_node& arg, neighbour left, neighbour right, form templates) {
+  const bool starts_negative = !arg.text.empty() && arg.text.front() == '-';
+  const bool parenthesise =
+      arg.precedence < required_precedence(left, right) ||
+      (starts_negative && (is_operator(left) || right == neighbour::power_base));
+  if (!parenthesise) return arg.text;
+  if (templates == form::latex) return "\\left(" + arg.text + "\\right)";
+  return "(" + arg.text + ")";
+}
+
+// Function names of the plain-text templates, as LaTeX.
+std::string text_function(std::string_view name) {
+  if (name == "sigmoid") return "\\sigma";
+  if (name == "exp") return "\\exp";
+  if (name == "log") return "\\ln";
+  if (name == "tanh" || name == "sin" || name == "cos" || name == "max" || name == "min") {
+    return "\\" + std::string(name);
+  }
+  std::string escaped;
+  for (char c : name) {
+    if (c == '_') escaped += '\\';
+    escaped += c;
+  }
+  return "\\operatorname{" + escaped + "}";
+}
+
+// A plain-text template (`#2*#1^(#2 - 1)`) as linear LaTeX (`#2 \cdot #1^{#2 - 1}`).
+std::string inline_template(std::string_view t) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    const char c = t[i];
+    if (c == '#' && i + 1 < t.size()) {
+      out += t.substr(i, 2);
+      i += 2;
+    } else if (c == '*') {
+      out += " \\cdot ";
+      ++i;
+    } else if (c == '^') {
+      ++i;
+      out += "^{";
+      if (i < t.size() && t[i] == '(') {
+        int depth = 0;
+        const std::size_t start = i + 1;
+        for (; i < t.size(); ++i) {
+          if (t[i] == '(') ++depth;
+          if (t[i] == ')' && --depth == 0) break;
+        }
+        out += inline_template(t.substr(start, i - start));
+        ++i;
+      } else if (i + 1 < t.size() && t[i] == '#') {
+        out += t.substr(i, 2);
+        i += 2;
+      } else {
+        while (i < t.size() && (is_digit(t[i]) || t[i] == '.'))
+          out += t[i++];
+      }
+      out += '}';
+    } else if (c == '>' && i + 1 < t.size() && t[i + 1] == '=') {
+      out += "\\ge ";
+      i += 2;
+    } else if (c == '<' && i + 1 < t.size() && t[i + 1] == '=') {
+      out += "\\le ";
+      i += 2;
+    } else if (is_ascii_letter(c) || c == '_') {
+      std::size_t k = i;
+      while (k < t.size() && is_identifier_char(t[k]))
+        ++k;
+      out += text_function(t.substr(i, k - i));
+      i = k;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string quantity_text(const formula_style& style, trace::quantity_index q) {
+  if (style.symbols != nullptr && q < style.symbols->size()) return (*style.symbols)[q];
+  return style.templates == form::text ? "#" + std::to_string(q) : "q_{" + std::to_string(q) + "}";
+}
+
+std::string number_text(const formula_style& style, std::string_view shown) {
+  if (style.templates == form::text) return std::string(shown);
+  return math_number(shown, style.numbers_format);
+}
+
+// Replaces the placeholders of `t` with the rendered arguments.
+std::string fill(std::string_view t, const trace::expr_node& node,
+                 const std::vector<rendered_node>& done, form templates) {
+  const auto arg = [&](std::size_t k) -> const rendered_node& {
+    static const rendered_node missing{"?", atom};
+    return k < node.args.size() ? done[node.args[k]] : missing;
+  };
+  std::string out;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    if (t[i] != '#' || i + 1 >= t.size()) {
+      out += t[i++];
+      continue;
+    }
+    const char which = t[i + 1];
+    const neighbour left = left_of(t, i);
+    const neighbour right = right_of(t, i + 2);
+    if (which == '*') {
+      for (std::size_t k = 0; k < node.args.size(); ++k) {
+        if (k > 0) out += ", ";
+        out += arg(k).text;
+      }
+    } else if (which == '0') {
+      const rendered_node self = node.self ? done[*node.self] : rendered_node{"?", atom};
+      out += place(self, left, right, templates);
+    } else if (which == 'k') {
+      out += place(arg(node.selected.value_or(0)), left, right, templates);
+    } else if (is_digit(which)) {
+      out += place(arg(static_cast<std::size_t>(which - '1')), left, right, templates);
+    } else {
+      out += t.substr(i, 2);
+    }
+    i += 2;
+  }
+  return out;
+}
+
+bool is_sum(const trace::expr_node& n) {
+  return n.kind == trace::expr_kind::apply && n.args.size() == 2 &&
+         (n.op == "add" || n.op == "sub");
+}
+
+}  // namespace
+
+std::string derivative_symbol(const std::string& of, const std::string& wrt, form templates) {
+  if (templates == form::text) return "d" + of + "/d" + wrt;
+  return "\\frac{\\partial " + of + "}{\\partial " + wrt + "}";
+}
+
+std::vector<rendered_node> render_nodes(const trace::expression& e, const formula_style& style) {
+  std::vector<rendered_node> done;
+  done.reserve(e.nodes.size());
+  for (const trace::expr_node& node : e.nodes) {
+    rendered_node r;
+    const bool substitute =
+        style.numbers && !node.value.shown.empty() && node.kind != trace::expr_kind::apply;
+    if (substitute) {
+      r.text = number_text(style, node.value.shown);
+      done.push_back(std::move(r));
+      continue;
+    }
+    switch (node.kind) {
+      case trace::expr_kind::quantity:
+        r.text = quantity_text(style, node.quantity);
+        break;
+      case trace::expr_kind::derivative:
+        r.text = derivative_symbol(quantity_text(style, node.of),
+                                   node.quantity == style.loss && node.of == style.loss
+                                       ? style.parameter_symbol
+                                       : quantity_text(style, node.quantity),
+                                   style.templates);
+        if (style.templates == form::text) r.precedence = multiplicative;
+        break;
+      case trace::expr_kind::symbol:
+        r.text = style.templates == form::text || node.latex.empty() ? node.text : node.latex;
+        break;
+      case trace::expr_kind::literal:
+        r.text = number_text(style, node.text);
+        break;
+      case trace::expr_kind::apply: {
+        if (node.op == "sum") {
+          // Written out as a + b + c, as a textbook does, rather than sum(a, b, c).
+          for (std::size_t k = 0; k < node.args.size(); ++k) {
+            if (k > 0) r.text += " + ";
+            r.text += place(done[node.args[k]], k == 0 ? neighbour::open : neighbour::plus,
+                            neighbour::plus, style.templates);
+          }
+          r.precedence = additive;
+          break;
+        }
+        std::string t;
+        if (style.templates == form::latex && !node.latex.empty()) {
+          t = node.latex;
+        } else if (style.templates == form::inline_latex) {
+          t = inline_template(node.text);
+        } else {
+          t = node.text;
+        }
+        r.text = fill(t, node, done, style.templates);
+        r.precedence = node.precedence;
+        break;
+      }
+    }
+    done.push_back(std::move(r));
+  }
+  return done;
+}
+
+std::string render_formula(const trace::expression& e, const formula_style& style) {
+  if (e.empty()) return {};
+  return render_nodes(e, style).back().text;
+}
+
+std::vector<std::string> render_terms(const trace::expression& e, const formula_style& style) {
+  if (e.empty()) return {};
+  const std::vector<rendered_node> done = render_nodes(e, style);
+  // Walk down the left spine of a + b - c + d, collecting the right-hand terms.
+  std::vector<std::string> reversed;
+  std::uint32_t at = e.root();
+  while (is_sum(e.nodes[at]) && !(style.numbers && !e.nodes[at].value.shown.empty() &&
+                                  e.nodes[at].kind != trace::expr_kind::apply)) {
+    const trace::expr_node& n = e.nodes[at];
+    const bool minus = n.op == "sub";
+    const neighbour left = minus ? neighbour::binary_minus : neighbour::plus;
+    reversed.push_back((minus ? "- " : "+ ") +
+                       place(done[n.args[1]], left, neighbour::plus, style.templates));
+    at = n.args[0];
+  }
+  if (e.nodes[at].kind == trace::expr_kind::apply && e.nodes[at].op == "sum") {
+    const trace::expr_node& n = e.nodes[at];
+    for (std::size_t k = n.args.size(); k-- > 0;) {
+      const std::string term = place(done[n.args[k]], k == 0 ? neighbour::open : neighbour::plus,
+                                     neighbour::plus, style.templates);
+      reversed.push_back(k == 0 ? term : "+ " + term);
+    }
+  } else {
+    reversed.push_back(place(done[at], neighbour::open, neighbour::plus, style.templates));
+  }
+  return {reversed.rbegin(), reversed.rend()};
+}
+
+std::size_t math_width(std::string_view latex) {
+  // Weights in tenths of a character: scripts are smaller, fraction parts stack.
+  struct group {
+    int depth;
+    int weight;
+  };
+  std::vector<group> groups;
+  int weight = 10;
+  int depth = 0;
+  int pending_weight = 10;  // the weight of the next group to open
+  std::size_t tenths = 0;
+  std::size_t frac_parts = 0;
+  for (std::size_t i = 0; i < latex.size(); ++i) {
+    const char c = latex[i];
+    if (c == '\\') {
+      std::size_t k = i + 1;
+      while (k < latex.size() && is_ascii_letter(latex[k]))
+        ++k;
+      const std::string_view word = latex.substr(i + 1, k - i - 1);
+      if (word == "frac") {
+        frac_parts = 2;
+        pending_weight = weight / 2;
+      } else if (word == "left" || word == "right" || word == "allowbreak" || word.empty()) {
+        // Sizing and break hints take no room of their own; `\,` is a thin space.
+      } else {
+        tenths += static_cast<std::size_t>(weight);
+      }
+      i = word.empty() ? i + 1 : k - 1;
+      continue;
+    }
+    if (c == '{') {
+      groups.push_back({depth, weight});
+      ++depth;
+      if (frac_parts > 0) {
+        weight = pending_weight;
+        --frac_parts;
+      } else {
+        weight = pending_weight;
+      }
+      pending_weight = weight;
+      continue;
+    }
+    if (c == '}') {
+      if (!groups.empty()) {
+        weight = groups.back().weight;
+        groups.pop_back();
+      }
+      --depth;
+      pending_weight = frac_parts > 0 ? pending_weight : weight;
+      continue;
+    }
+    if (c == '_' || c == '^') {
+      pending_weight = weight * 7 / 10;
+      continue;
+    }
+    if (c == ' ') continue;
+    tenths += static_cast<std::size_t>(weight);
+    pending_weight = frac_parts > 0 ? pending_weight : weight;
+  }
+  return (tenths + 9) / 10;
+}
+
 }  // namespace chainrule::exporters::latex_text

@@ -8,9 +8,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "chainrule/trace/document.hpp"
 
 namespace chainrule::exporters::latex_text {
 
@@ -82,5 +86,60 @@ struct number_format {
 /// `shown` cut (not rounded) to at most `significant` significant digits, keeping its
 /// exponent, for plot coordinates that pgfplots reads with its own limited float parser.
 [[nodiscard]] std::string plot_number(std::string_view shown, std::size_t significant = 8);
+
+// ---------------------------------------------------------------------------------------------
+// Formulas
+
+/// How render_formula() writes a trace expression.
+struct formula_style {
+  enum class form : std::uint8_t {
+    latex,         ///< the op table's LaTeX templates (`\frac{#1}{#2}`, `\sigma\left(#1\right)`)
+    inline_latex,  ///< LaTeX made from the plain-text templates (`#1/#2`, `\sigma(#1)`): no
+                   ///< `\frac` or `\left`, so inline math can break inside it
+    text,          ///< the plain-text templates (`#1/#2`, `sigmoid(#1)`)
+  };
+  form templates = form::latex;
+  /// Write each node's value (`number::shown`) instead of its symbol, for the "numbers
+  /// substituted" line. Nodes without a value keep their symbol.
+  bool numbers = false;
+  /// The symbol of every quantity (parallel to document::quantities): LaTeX symbols for the
+  /// LaTeX forms, names for text.
+  const std::vector<std::string>* symbols = nullptr;
+  /// The loss; a derivative node with quantity == loss in an optimizer rule means dE/dw and is
+  /// written with `parameter_symbol`.
+  trace::quantity_index loss = 0;
+  std::string parameter_symbol = "w";
+  number_format numbers_format;
+};
+
+/// A rendered expression node: its text and how tightly it binds (1 additive .. 5 atom).
+struct rendered_node {
+  std::string text;
+  int precedence = 5;
+};
+
+/// Renders every node of `e` (children before parents, in one pass without recursion). Arguments
+/// are parenthesised by looking at the operators around each placeholder in the template, so
+/// `#1 \cdot #2` gets `(a + b) \cdot c` while `\frac{#1}{#2}` gets none; a negative number after
+/// an operator is always parenthesised (`0.05 + (-0.019)`).
+[[nodiscard]] std::vector<rendered_node> render_nodes(const trace::expression& e,
+                                                      const formula_style& style);
+
+/// The root of render_nodes(); empty for an empty expression.
+[[nodiscard]] std::string render_formula(const trace::expression& e, const formula_style& style);
+
+/// The terms of the top-level sum of `e` (a + b - c gives "a", "+ b", "- c"), each rendered, for
+/// breaking a long sum over several lines. A formula that is not a sum gives one term.
+[[nodiscard]] std::vector<std::string> render_terms(const trace::expression& e,
+                                                    const formula_style& style);
+
+/// The derivative d(of)/d(wrt) in the style's notation: `\frac{\partial E_{total}}{\partial
+/// w_{5}}` or `dE_total/dw5`.
+[[nodiscard]] std::string derivative_symbol(const std::string& of, const std::string& wrt,
+                                            formula_style::form templates);
+
+/// A rough width of a math-mode string in characters, for deciding where to break lines: command
+/// names count as one character, braces and script markers as none, a fraction as its wider part.
+[[nodiscard]] std::size_t math_width(std::string_view latex);
 
 }  // namespace chainrule::exporters::latex_text

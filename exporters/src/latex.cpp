@@ -1,0 +1,981 @@
+// SPDX-License-Identifier: MIT
+#include "chainrule/exporters/latex.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace chainrule::exporters {
+namespace {
+
+namespace lt = latex_text;
+using trace::quantity_index;
+using trace::quantity_kind;
+using form = lt::formula_style::form;
+
+// ---------------------------------------------------------------------------------------------
+// Recognising the network, for the notations that rename quantities by their role
+
+enum class role : std::uint8_t {
+  none,
+  input,
+  target,
+  pre_activation,
+  activation,
+  weight,
+  bias,
+  error_term,
+  loss
+};
+
+struct role_info {
+  role kind = role::none;
+  std::uint32_t layer = 0;  // 1-based for units, weights and biases
+  std::uint32_t unit = 0;   // 1-based: unit j of the layer, input k, target j
+  std::uint32_t from = 0;   // weights: the unit (or input) of the layer below
+  bool shared = false;      // biases used by several units of one layer
+  bool ambiguous = false;   // the quantity fits a role in two different ways: leave it alone
+};
+
+constexpr std::array<std::string_view, 6> activation_ops{"sigmoid",    "tanh",     "relu",
+                                                         "leaky_relu", "softplus", "step"};
+
+std::vector<quantity_index> quantities_in(const trace::expression& e) {
+  std::vector<quantity_index> found;
+  for (const trace::expr_node& n : e.nodes) {
+    if (n.kind == trace::expr_kind::quantity &&
+        std::find(found.begin(), found.end(), n.quantity) == found.end()) {
+      found.push_back(n.quantity);
+    }
+  }
+  return found;
+}
+
+struct network {
+  std::vector<role_info> roles;
+  std::uint32_t layers = 0;  // number of activation layers; the last is the output layer
+};
+
+void assign(role_info& r, role_info wanted) {
+  if (r.ambiguous) return;
+  if (r.kind != role::none && (r.kind != wanted.kind || r.layer != wanted.layer ||
+                               r.unit != wanted.unit || r.from != wanted.from)) {
+    r.ambiguous = true;
+    return;
+  }
+  r = wanted;
+}
+
+network recognise(const trace::document& doc) {
+  const auto& q = doc.quantities;
+  network net;
+  net.roles.resize(q.size());
+  std::vector<std::optional<quantity_index>> pre_of(q.size());
+  std::vector<std::optional<quantity_index>> activation_of(q.size());
+
+  for (quantity_index a : doc.computed) {
+    if (a >= q.size()) continue;
+    const trace::expression& f = q[a].formula;
+    if (f.empty()) continue;
+    const trace::expr_node& root = f.nodes.back();
+    if (root.kind != trace::expr_kind::apply || root.args.empty() ||
+        std::find(activation_ops.begin(), activation_ops.end(), root.op) == activation_ops.end()) {
+      continue;
+    }
+    const trace::expr_node& arg = f.nodes[root.args[0]];
+    if (arg.kind != trace::expr_kind::quantity || arg.quantity >= q.size()) continue;
+    const quantity_index p = arg.quantity;
+    if (q[p].kind != quantity_kind::computed || !q[p].shown() || activation_of[p]) continue;
+    pre_of[a] = p;
+    activation_of[p] = a;
+  }
+
+  // Activation depth, in index order (a topological order), so no recursion is needed.
+  std::vector<std::uint32_t> depth(q.size(), 0);
+  for (quantity_index i = 0; i < q.size(); ++i) {
+    if (pre_of[i]) {
+      depth[i] = depth[*pre_of[i]] + 1;
+      continue;
+    }
+    for (quantity_index d : quantities_in(q[i].formula)) {
+      if (d < i) depth[i] = std::max(depth[i], depth[d]);
+    }
+  }
+
+  std::map<std::uint32_t, std::uint32_t> units_per_layer;
+  for (quantity_index a : doc.computed) {
+    if (a >= q.size() || !pre_of[a]) continue;
+    const std::uint32_t layer = depth[a];
+    const std::uint32_t unit = ++units_per_layer[layer];
+    net.layers = std::max(net.layers, layer);
+    net.roles[a] = {role::activation, layer, unit, 0, false, false};
+    net.roles[*pre_of[a]] = {role::pre_activation, layer, unit, 0, false, false};
+  }
+  if (net.layers == 0) return net;
+
+  std::uint32_t inputs = 0;
+  for (quantity_index g : doc.given) {
+    if (g < q.size() && q[g].kind == quantity_kind::input) {
+      net.roles[g] = {role::input, 0, ++inputs, 0, false, false};
+    }
+  }
+
+  // Weights multiply the layer below's outputs (or the inputs); biases are added.
+  std::map<quantity_index, std::set<std::pair<std::uint32_t, std::uint32_t>>> bias_units;
+  for (quantity_index p = 0; p < q.size(); ++p) {
+    if (net.roles[p].kind != role::pre_activation) continue;
+    const std::uint32_t layer = net.roles[p].layer;
+    const std::uint32_t unit = net.roles[p].unit;
+    const trace::expression& f = q[p].formula;
+    for (const trace::expr_node& n : f.nodes) {
+      if (n.kind != trace::expr_kind::apply) continue;
+      if (n.op == "mul" && n.args.size() == 2) {
+        const trace::expr_node& x = f.nodes[n.args[0]];
+        const trace::expr_node& y = f.nodes[n.args[1]];
+        if (x.kind != trace::expr_kind::quantity || y.kind != trace::expr_kind::quantity) continue;
+        for (const auto& [w, source] :
+             {std::pair{x.quantity, y.quantity}, std::pair{y.quantity, x.quantity}}) {
+          if (w >= q.size() || source >= q.size() || q[w].kind != quantity_kind::parameter) {
+            continue;
+          }
+          const role_info& from = net.roles[source];
+          const bool below = (from.kind == role::input && layer == 1) ||
+                             (from.kind == role::activation && from.layer + 1 == layer);
+          if (below) assign(net.roles[w], {role::weight, layer, unit, from.unit, false, false});
+        }
+      } else if (n.op == "add" || n.op == "sub" || n.op == "sum") {
+        for (std::uint32_t arg : n.args) {
+          const trace::expr_node& b = f.nodes[arg];
+          if (b.kind != trace::expr_kind::quantity || b.quantity >= q.size()) continue;
+          const quantity_kind kind = q[b.quantity].kind;
+          if ((kind == quantity_kind::parameter || kind == quantity_kind::constant) &&
+              !q[b.quantity].name.empty()) {
+            bias_units[b.quantity].insert({layer, unit});
+          }
+        }
+      }
+    }
+  }
+  for (const auto& [b, units] : bias_units) {
+    const std::uint32_t layer = units.begin()->first;
+    const bool one_layer =
+        std::all_of(units.begin(), units.end(), [&](const auto& u) { return u.first == layer; });
+    if (!one_layer || net.roles[b].kind != role::none) {
+      net.roles[b].ambiguous = true;
+      continue;
+    }
+    net.roles[b] = {role::bias,       layer, units.size() == 1 ? units.begin()->second : 0, 0,
+                    units.size() > 1, false};
+  }
+
+  // Targets and error terms: a formula that compares one output with one target.
+  for (quantity_index e : doc.computed) {
+    if (e >= q.size() || net.roles[e].kind != role::none || e == doc.loss) continue;
+    std::vector<quantity_index> outputs;
+    std::vector<quantity_index> targets;
+    for (quantity_index d : quantities_in(q[e].formula)) {
+      if (net.roles[d].kind == role::activation && net.roles[d].layer == net.layers) {
+        outputs.push_back(d);
+      }
+      if (q[d].kind == quantity_kind::target) targets.push_back(d);
+    }
+    if (outputs.size() != 1 || targets.size() != 1) continue;
+    const std::uint32_t unit = net.roles[outputs[0]].unit;
+    assign(net.roles[targets[0]], {role::target, 0, unit, 0, false, false});
+    net.roles[e] = {role::error_term, 0, unit, 0, false, false};
+  }
+  if (doc.loss < q.size()) net.roles[doc.loss] = {role::loss, 0, 0, 0, false, false};
+  return net;
+}
+
+std::string pair_subscript(std::uint32_t j, std::uint32_t k) {
+  if (j < 10 && k < 10) return fmt::format("{}{}", j, k);
+  return fmt::format("{},{}", j, k);
+}
+
+std::string notation_symbol(latex_notation notation, const network& net, const role_info& r,
+                            std::uint32_t weight_number) {
+  const bool output = r.layer == net.layers;
+  const std::uint32_t hidden_layers = net.layers - 1;
+  switch (notation) {
+    case latex_notation::model:
+      return {};
+    case latex_notation::mazur: {
+      const std::string unit =
+          output ? fmt::format("o{}", r.unit)
+                 : (hidden_layers == 1 ? fmt::format("h{}", r.unit)
+                                       : fmt::format("h^{{({})}}_{{{}}}", r.layer, r.unit));
+      switch (r.kind) {
+        case role::input:
+          return fmt::format("i_{{{}}}", r.unit);
+        case role::target:
+          return fmt::format("target_{{o{}}}", r.unit);
+        case role::pre_activation:
+          return fmt::format("net_{{{}}}", unit);
+        case role::activation:
+          return fmt::format("out_{{{}}}", unit);
+        case role::weight:
+          return fmt::format("w_{{{}}}", weight_number);
+        case role::bias:
+          return r.shared ? fmt::format("b_{{{}}}", r.layer)
+                          : fmt::format("b_{{{},{}}}", r.layer, r.unit);
+        case role::error_term:
+          return fmt::format("E_{{o{}}}", r.unit);
+        case role::loss:
+          return "E_{total}";
+        case role::none:
+          return {};
+      }
+      return {};
+    }
+    case latex_notation::layered:
+      switch (r.kind) {
+        case role::input:
+          return fmt::format("x_{{{}}}", r.unit);
+        case role::target:
+          return fmt::format("y_{{{}}}", r.unit);
+        case role::pre_activation:
+          return fmt::format("z^{{({})}}_{{{}}}", r.layer, r.unit);
+        case role::activation:
+          return fmt::format("a^{{({})}}_{{{}}}", r.layer, r.unit);
+        case role::weight:
+          return fmt::format("w^{{({})}}_{{{}}}", r.layer, pair_subscript(r.unit, r.from));
+        case role::bias:
+          return r.shared ? fmt::format("b^{{({})}}", r.layer)
+                          : fmt::format("b^{{({})}}_{{{}}}", r.layer, r.unit);
+        case role::error_term:
+          return fmt::format("E_{{{}}}", r.unit);
+        case role::loss:
+          return "E";
+        case role::none:
+          return {};
+      }
+      return {};
+    case latex_notation::ho: {
+      const std::string letter =
+          output ? "o" : (hidden_layers == 1 ? "h" : fmt::format("h{}", r.layer));
+      switch (r.kind) {
+        case role::input:
+          return fmt::format("x_{{{}}}", r.unit);
+        case role::target:
+          return fmt::format("y_{{{}}}", r.unit);
+        case role::pre_activation:
+          return fmt::format("z^{{{}}}_{{{}}}", letter, r.unit);
+        case role::activation:
+          if (output) return fmt::format("o_{{{}}}", r.unit);
+          if (hidden_layers == 1) return fmt::format("h_{{{}}}", r.unit);
+          return fmt::format("h^{{({})}}_{{{}}}", r.layer, r.unit);
+        case role::weight:
+          return fmt::format("w^{{{}}}_{{{}}}", letter, pair_subscript(r.unit, r.from));
+        case role::bias:
+          return r.shared ? fmt::format("b^{{{}}}", letter)
+                          : fmt::format("b^{{{}}}_{{{}}}", letter, r.unit);
+        case role::error_term:
+          return fmt::format("E_{{{}}}", r.unit);
+        case role::loss:
+          return "E";
+        case role::none:
+          return {};
+      }
+      return {};
+    }
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+std::tuple<quantity_index, quantity_index, std::int64_t, std::string> derivation_key(
+    const trace::derivative& d, const trace::number& value) {
+  return {d.of, d.wrt, d.via ? static_cast<std::int64_t>(*d.via) : -1, value.exact};
+}
+
+struct row {
+  std::vector<std::string> pieces;  // joined with spaces; a line may break between pieces
+  bool flowing = false;             // holds long numbers: set as a breakable paragraph
+};
+
+class writer {
+ public:
+  writer(const trace::document& doc, const latex_options& options)
+      : doc_(doc),
+        options_(options),
+        symbols_(quantity_symbols(doc, options.notation)),
+        width_(options.line_width != 0
+                   ? options.line_width
+                   : (options.form == latex_form::standalone ? std::size_t{72} : std::size_t{48})) {
+  }
+
+  std::string run();
+
+ private:
+  // Building blocks
+  void heading(int level, std::string_view text);
+  void paragraph(std::string_view text);
+  void derivation(const std::string& lhs, const std::vector<row>& rows);
+  [[nodiscard]] lt::formula_style style(bool numbers, bool flowing) const;
+  [[nodiscard]] bool has_long_number(const trace::expression& e) const;
+  [[nodiscard]] bool is_long(const trace::number& n) const {
+    return lt::is_long_number(n.shown, options_.numbers);
+  }
+  [[nodiscard]] std::string number(const trace::number& n) const;
+  [[nodiscard]] std::string number_or_dash(const trace::number& n) const;
+  [[nodiscard]] row symbolic_row(const trace::expression& e) const;
+  [[nodiscard]] std::optional<row> numeric_row(const trace::expression& e) const;
+  [[nodiscard]] row value_row(const trace::number& n) const;
+  void add_value(std::vector<row>& rows, const trace::number& n) const;
+  [[nodiscard]] std::string symbol(quantity_index q) const;
+  [[nodiscard]] std::string derivative(const trace::derivative& d) const;
+  [[nodiscard]] std::string value_cell(const trace::number& n) const;
+  [[nodiscard]] std::string table_start(std::string_view columns, bool long_values) const;
+  void table_end();
+  void rule(bool top);
+
+  // Sections
+  void preamble();
+  void summary();
+  void given(const trace::snapshot& values, std::string_view title);
+  void forward(const trace::iteration& it);
+  void forward_step(const trace::forward_step& step);
+  void gradient(const trace::gradient_step& step, std::string_view title);
+  void backward(const trace::iteration& it);
+  void optimizer_rule();
+  void updates(const trace::iteration& it);
+  void results(const trace::iteration& it);
+  void error_after(const trace::iteration& it);
+  void loss_history();
+  [[nodiscard]] std::string loss_symbol() const { return symbol(doc_.loss); }
+  [[nodiscard]] bool uses_target(quantity_index q) const;
+
+  const trace::document& doc_;
+  const latex_options& options_;
+  std::vector<std::string> symbols_;
+  std::vector<bool> uses_target_;
+  // Derivatives already worked out in the current iteration, with their values.
+  std::set<std::tuple<quantity_index, quantity_index, std::int64_t, std::string>> derived_;
+  std::size_t width_;
+  std::string out_;
+};
+
+lt::formula_style writer::style(bool numbers, bool flowing) const {
+  lt::formula_style s;
+  s.templates = flowing ? form::inline_latex : form::latex;
+  s.numbers = numbers;
+  s.symbols = &symbols_;
+  s.loss = doc_.loss;
+  s.numbers_format = options_.numbers;
+  return s;
+}
+
+std::string writer::symbol(quantity_index q) const {
+  return q < symbols_.size() ? symbols_[q] : fmt::format("q_{{{}}}", q);
+}
+
+std::string writer::number(const trace::number& n) const {
+  return lt::math_number(n.shown, options_.numbers);
+}
+
+std::string writer::number_or_dash(const trace::number& n) const {
+  return n.shown.empty() ? std::string("\\text{--}") : number(n);
+}
+
+std::string writer::derivative(const trace::derivative& d) const {
+  std::string s = lt::derivative_symbol(symbol(d.of), symbol(d.wrt), form::latex);
+  if (d.via && d.via_needed) {
+    s = fmt::format("\\left.{}\\right|_{{\\text{{via }} {}}}", s, symbol(*d.via));
+  }
+  return s;
+}
+
+bool writer::has_long_number(const trace::expression& e) const {
+  return std::any_of(e.nodes.begin(), e.nodes.end(), [&](const trace::expr_node& n) {
+    return n.kind != trace::expr_kind::apply && is_long(n.value);
+  });
+}
+
+row writer::symbolic_row(const trace::expression& e) const {
+  return {lt::render_terms(e, style(false, false)), false};
+}
+
+std::optional<row> writer::numeric_row(const trace::expression& e) const {
+  // A formula that is a single name or number says nothing new with its value substituted.
+  if (e.nodes.size() <= 1) return std::nullopt;
+  const bool flowing = has_long_number(e);
+  return row{lt::render_terms(e, style(true, flowing)), flowing};
+}
+
+row writer::value_row(const trace::number& n) const {
+  return {{number(n)}, is_long(n)};
+}
+
+void writer::add_value(std::vector<row>& rows, const trace::number& n) const {
+  // `= 1` after `= 1`, or a name whose value is its only line, would say the same thing twice.
+  if (!rows.empty() && rows.back().pieces.size() == 1 && rows.back().pieces[0] == number(n)) {
+    return;
+  }
+  rows.push_back(value_row(n));
+}
+
+void writer::heading(int level, std::string_view text) {
+  if (options_.form == latex_form::standalone) {
+    out_ += fmt::format("\n\\{}*{{{}}}\n", level == 0 ? "section" : "subsection", text);
+  } else {
+    // Sectioning commands are not allowed inside Beamer frames, so fragments use run-in titles.
+    out_ += fmt::format("\n\\par\\medskip\\noindent\\textbf{{{}}}\\par\\nobreak\n", text);
+  }
+}
+
+void writer::paragraph(std::string_view text) {
+  out_ += '\n';
+  out_ += text;
+  out_ += "\\par\n";
+}
+
+// lhs = row 0 = row 1 = ... as an align* block. Rows that hold long numbers (and everything
+// after the first of them, to keep the order) flow as ragged paragraphs instead, because TeX
+// never breaks a line inside a displayed equation.
+void writer::derivation(const std::string& lhs, const std::vector<row>& rows) {
+  std::size_t displayed = 0;
+  while (displayed < rows.size() && !rows[displayed].flowing)
+    ++displayed;
+  const std::size_t lhs_width = lt::math_width(lhs);
+  const std::size_t budget = width_ > lhs_width + 12 ? width_ - lhs_width - 4 : 8;
+  if (displayed > 0) {
+    out_ += "\\begin{align*}\n";
+    for (std::size_t r = 0; r < displayed; ++r) {
+      out_ += r == 0 ? lhs + " &= " : "\\\\\n  &= ";
+      std::size_t used = 0;
+      for (std::size_t p = 0; p < rows[r].pieces.size(); ++p) {
+        const std::string& piece = rows[r].pieces[p];
+        const std::size_t w = lt::math_width(piece);
+        if (p > 0 && used + w > budget) {
+          // Continue a long sum or product on the next line, its operator leading.
+          out_ += "\\\\\n  &\\quad {}";
+          used = 0;
+        } else if (p > 0) {
+          out_ += ' ';
+        }
+        out_ += piece;
+        used += w + 1;
+      }
+    }
+    out_ += "\n\\end{align*}\n";
+  }
+  for (std::size_t r = displayed; r < rows.size(); ++r) {
+    std::string text;
+    for (const std::string& piece : rows[r].pieces) {
+      if (!text.empty()) text += ' ';
+      text += piece;
+    }
+    const std::string head = displayed == 0 && r == 0 ? lhs + " = " : "= ";
+    out_ += fmt::format(
+        "{{\\raggedright\\noindent\\hangindent=3em\\hangafter=1\\hspace*{{1.5em}}${}{}$\\par}}\n",
+        head, text);
+  }
+}
+
+std::string writer::value_cell(const trace::number& n) const {
+  return n.shown.empty() ? std::string("--") : "$" + number(n) + "$";
+}
+
+std::string writer::table_start(std::string_view columns, bool long_values) const {
+  std::string spec(columns);
+  if (long_values) {
+    // The last column wraps: long numbers break between their digit groups.
+    spec.pop_back();
+    spec += fmt::format(">{{\\raggedright\\arraybackslash}}p{{{}\\linewidth}}",
+                        columns.size() <= 3 ? "0.6" : "0.45");
+  }
+  return fmt::format("\n\\begin{{center}}\n\\begin{{tabular}}{{{}}}\n", spec);
+}
+
+void writer::rule(bool top) {
+  if (options_.form == latex_form::standalone) {
+    out_ += top ? "\\toprule\n" : "\\midrule\n";
+  } else {
+    out_ += "\\hline\n";
+  }
+}
+
+void writer::table_end() {
+  out_ += options_.form == latex_form::standalone ? "\\bottomrule\n" : "\\hline\n";
+  out_ += "\\end{tabular}\n\\end{center}\n";
+}
+
+bool writer::uses_target(quantity_index q) const {
+  return q < uses_target_.size() && uses_target_[q];
+}
+
+void writer::preamble() {
+  if (options_.form == latex_form::standalone) {
+    out_ +=
+        "% Generated by chainrule. Compile with pdflatex.\n"
+        "\\documentclass[11pt]{article}\n"
+        "\\usepackage[margin=2.2cm]{geometry}\n"
+        "\\usepackage{amsmath,amssymb}\n"
+        "\\usepackage{booktabs}\n"
+        "\\usepackage{array}\n";
+    if (doc_.loss_history.size() > 2) {
+      out_ += "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.18}\n";
+    }
+    out_ +=
+        "% Worked examples are long runs of equations; let them break across pages.\n"
+        "\\allowdisplaybreaks\n"
+        "\\setlength{\\parindent}{0pt}\n"
+        "\\setlength{\\parskip}{0.5ex}\n"
+        "\\begin{document}\n";
+  } else {
+    out_ +=
+        "% Generated by chainrule: a worked example to \\input into a document that loads\n"
+        "% amsmath (and pgfplots for the loss plot). In Beamer, put it in a frame with\n"
+        "% [allowframebreaks]; in an article, \\allowdisplaybreaks lets long derivations break.\n";
+  }
+}
+
+void writer::summary() {
+  const trace::settings& c = doc_.config;
+  heading(0, lt::escape_text(doc_.title.empty() ? "A worked backpropagation example" : doc_.title));
+  std::string s;
+  if (!doc_.source.empty())
+    s += fmt::format("Model: \\texttt{{{}}}. ", lt::escape_text(doc_.source));
+  std::string rounding = c.display.rounding;
+  std::replace(rounding.begin(), rounding.end(), '_', ' ');
+  s += fmt::format("Working precision: {}; numbers are shown rounded to {} ({}).",
+                   lt::escape_text(c.precision), lt::escape_text(c.display.description),
+                   lt::escape_text(rounding));
+  paragraph(s);
+  if (!c.optimizer.name.empty()) {
+    std::string o;
+    const std::string& name = c.optimizer.name;
+    if (name == "sgd") {
+      o = "Optimizer: gradient descent";
+    } else if (name == "momentum") {
+      o = "Optimizer: gradient descent with momentum";
+    } else {
+      o = fmt::format("Optimizer: \\texttt{{{}}}", lt::escape_text(name));
+    }
+    std::vector<std::string> hyper;
+    for (const trace::hyper_parameter& h : c.optimizer.hyper) {
+      hyper.push_back(fmt::format("${} = {}$", h.latex.empty() ? lt::escape_text(h.text) : h.latex,
+                                  number(h.value)));
+    }
+    if (!hyper.empty()) {
+      o += " with ";
+      for (std::size_t k = 0; k < hyper.size(); ++k) {
+        if (k > 0) o += k + 1 == hyper.size() ? " and " : ", ";
+        o += hyper[k];
+      }
+    }
+    o += fmt::format("; {} {}.", c.steps, c.steps == 1 ? "update" : "updates");
+    if (c.update_order == "sequential") {
+      o += " Update order: sequential. The output layer is updated first, and the gradients of "
+           "earlier layers are then recomputed with the already updated weights.";
+    } else {
+      o += " Update order: simultaneous. Every gradient is computed with the current "
+           "parameters, then all parameters are updated at once.";
+    }
+    paragraph(o);
+    if (doc_.iterations.size() > 0 && c.steps > doc_.iterations.size()) {
+      std::string shown;
+      for (std::size_t k = 0; k < doc_.iterations.size(); ++k) {
+        if (k > 0) shown += k + 1 == doc_.iterations.size() ? " and " : ", ";
+        shown += std::to_string(doc_.iterations[k].index);
+      }
+      paragraph(fmt::format("Iterations worked in full: {}{}.", shown,
+                            c.traced_description.empty()
+                                ? std::string()
+                                : " (" + lt::escape_text(c.traced_description) + ")"));
+    }
+  }
+}
+
+void writer::given(const trace::snapshot& values, std::string_view title) {
+  heading(1, title);
+  bool long_values = false;
+  for (quantity_index g : doc_.given) {
+    if (g < values.values.size() && is_long(values.values[g])) long_values = true;
+  }
+  out_ += table_start("llr", long_values);
+  rule(true);
+  out_ += "Quantity & Kind & Value \\\\\n";
+  rule(false);
+  for (quantity_index g : doc_.given) {
+    if (g >= doc_.quantities.size()) continue;
+    const trace::number& v = g < values.values.size() ? values.values[g] : trace::number{};
+    out_ += fmt::format("${}$ & {} & {} \\\\\n", symbol(g),
+                        trace::to_string(doc_.quantities[g].kind), value_cell(v));
+  }
+  table_end();
+}
+
+void writer::forward(const trace::iteration& it) {
+  // Quantities that involve a target (and the loss itself) make up "the error" section.
+  std::vector<const trace::forward_step*> network;
+  std::vector<const trace::forward_step*> error;
+  for (const trace::forward_step& step : it.forward_steps) {
+    const bool error_part = step.quantity == doc_.loss || uses_target(step.quantity);
+    (error_part ? error : network).push_back(&step);
+  }
+  const bool has_targets =
+      std::any_of(doc_.quantities.begin(), doc_.quantities.end(),
+                  [](const trace::quantity& q) { return q.kind == quantity_kind::target; });
+  const std::string suffix =
+      doc_.iterations.size() > 1 ? fmt::format(" (iteration {})", it.index) : std::string();
+  if (!network.empty()) heading(1, "Forward pass" + suffix);
+  for (const trace::forward_step* step : network)
+    forward_step(*step);
+  if (!error.empty()) heading(1, (has_targets ? "The error" : "The function value") + suffix);
+  for (const trace::forward_step* step : error)
+    forward_step(*step);
+}
+
+void writer::forward_step(const trace::forward_step& step) {
+  std::vector<row> rows;
+  if (!step.formula.empty()) {
+    rows.push_back(symbolic_row(step.formula));
+    if (std::optional<row> n = numeric_row(step.formula)) rows.push_back(std::move(*n));
+  }
+  add_value(rows, step.value);
+  derivation(symbol(step.quantity), rows);
+}
+
+void writer::gradient(const trace::gradient_step& step, std::string_view title) {
+  if (!title.empty()) paragraph(fmt::format("\\textbf{{{}}}", title));
+  const std::string lhs = derivative(step.d);
+  const bool product = step.combine == trace::gradient_step::kind::product;
+  // The chain rule in symbols.
+  row chain;
+  for (std::size_t k = 0; k < step.factors.size(); ++k) {
+    const std::string d = derivative(step.factors[k].d);
+    chain.pieces.push_back(k == 0 ? d : (product ? "\\cdot " : "+ ") + d);
+  }
+  derivation(lhs, {chain});
+  // Each factor's own derivation where it has a local form and was not worked out before.
+  for (const trace::factor& f : step.factors) {
+    std::vector<row> rows;
+    const bool fresh = derived_.insert(derivation_key(f.d, f.value)).second;
+    if (!f.form.empty() && fresh) {
+      rows.push_back(symbolic_row(f.form));
+      if (std::optional<row> n = numeric_row(f.form)) rows.push_back(std::move(*n));
+      add_value(rows, f.value);
+    } else {
+      rows.push_back(value_row(f.value));
+      if (f.defined_by || !fresh) rows.back().pieces.push_back("\\quad\\text{(from above)}");
+    }
+    derivation(derivative(f.d), rows);
+  }
+  // The product or sum with numbers, and its value.
+  row numbers;
+  bool long_numbers = false;
+  for (std::size_t k = 0; k < step.factors.size(); ++k) {
+    const trace::number& v = step.factors[k].value;
+    long_numbers = long_numbers || is_long(v);
+    std::string n = number_or_dash(v);
+    if (k > 0 && lt::is_negative(v.shown)) n = "(" + n + ")";
+    numbers.pieces.push_back(k == 0 ? n : (product ? "\\cdot " : "+ ") + n);
+  }
+  numbers.flowing = long_numbers;
+  std::vector<row> rows;
+  if (step.factors.size() > 1) rows.push_back(std::move(numbers));
+  rows.push_back(value_row(step.value));
+  derivation(lhs, rows);
+  derived_.insert(derivation_key(step.d, step.value));
+}
+
+void writer::backward(const trace::iteration& it) {
+  if (it.backward.empty()) return;
+  heading(1, doc_.iterations.size() > 1 ? fmt::format("Backward pass (iteration {})", it.index)
+                                        : std::string("Backward pass"));
+  paragraph(fmt::format(
+      "For every parameter the chain rule splits ${}$ into local derivatives along the "
+      "paths from the parameter to the error; each local derivative is worked out, then "
+      "multiplied. Sums collect the paths through units that feed several others.",
+      lt::derivative_symbol(loss_symbol(), "w", form::latex)));
+  for (const trace::gradient_step& step : it.backward) {
+    std::string title;
+    if (step.parameter) {
+      title = fmt::format("Gradient for ${}$", symbol(*step.parameter));
+    }
+    gradient(step, title);
+  }
+}
+
+void writer::optimizer_rule() {
+  const trace::optimizer_settings& o = doc_.config.optimizer;
+  if (o.rule.empty()) return;
+  lt::formula_style s = style(false, false);
+  std::string lines;
+  for (std::size_t k = 0; k < o.rule.size(); ++k) {
+    if (k > 0) lines += "\\\\\n";
+    lines += fmt::format(
+        "{} &\\leftarrow {}",
+        o.rule[k].lhs_latex.empty() ? lt::escape_text(o.rule[k].lhs_text) : o.rule[k].lhs_latex,
+        lt::render_formula(o.rule[k].rhs, s));
+  }
+  paragraph("The update rule for every trained parameter $w$:");
+  out_ += "\\begin{align*}\n" + lines + "\n\\end{align*}\n";
+}
+
+void writer::updates(const trace::iteration& it) {
+  if (it.updates.empty()) return;
+  heading(1, doc_.iterations.size() > 1 ? fmt::format("Updates (iteration {})", it.index)
+                                        : std::string("Updates"));
+  optimizer_rule();
+  std::vector<bool> recomputed_shown(it.recomputed.size(), false);
+  for (const trace::parameter_update& u : it.updates) {
+    // Sequential order: show the recomputed gradients just before the update that uses them.
+    for (std::size_t k = 0; k < it.recomputed.size(); ++k) {
+      if (recomputed_shown[k]) continue;
+      const bool needed =
+          std::any_of(it.recomputed.begin() + static_cast<std::ptrdiff_t>(k), it.recomputed.end(),
+                      [&](const trace::gradient_step& g) { return g.parameter == u.parameter; });
+      if (!needed) break;
+      recomputed_shown[k] = true;
+      const trace::gradient_step& g = it.recomputed[k];
+      gradient(g, g.parameter ? fmt::format("Gradient for ${}$, recomputed with the updated "
+                                            "weights",
+                                            symbol(*g.parameter))
+                              : std::string());
+    }
+    for (const trace::assignment& a : u.lines) {
+      const std::string lhs =
+          a.is_parameter ? lt::with_superscript(symbol(u.parameter), "+") : a.lhs_latex;
+      std::vector<row> rows;
+      rows.push_back(symbolic_row(a.rhs));
+      if (std::optional<row> n = numeric_row(a.rhs)) rows.push_back(std::move(*n));
+      rows.push_back(value_row(a.value));
+      derivation(lhs, rows);
+    }
+  }
+}
+
+void writer::results(const trace::iteration& it) {
+  if (it.updates.empty()) return;
+  bool long_values = false;
+  for (const trace::parameter_update& u : it.updates) {
+    long_values = long_values || is_long(u.gradient);
+  }
+  paragraph(fmt::format("\\textbf{{Summary of iteration {}}}", it.index));
+  if (long_values) {
+    // Long numbers: one parameter per block, each number on its own breakable line.
+    for (const trace::parameter_update& u : it.updates) {
+      const trace::number& before =
+          u.parameter < it.forward.values.size() ? it.forward.values[u.parameter] : trace::number{};
+      const trace::assignment* last = u.lines.empty() ? nullptr : &u.lines.back();
+      derivation(symbol(u.parameter), {value_row(before)});
+      derivation(lt::derivative_symbol(loss_symbol(), symbol(u.parameter), form::latex),
+                 {value_row(u.gradient)});
+      if (last != nullptr) {
+        derivation(lt::with_superscript(symbol(u.parameter), "+"), {value_row(last->value)});
+      }
+    }
+    return;
+  }
+  out_ += table_start("lrrr", false);
+  rule(true);
+  out_ += fmt::format("Parameter & Value & ${}$ & Updated \\\\\n",
+                      lt::derivative_symbol(loss_symbol(), "w", form::latex));
+  rule(false);
+  for (const trace::parameter_update& u : it.updates) {
+    const trace::number& before =
+        u.parameter < it.forward.values.size() ? it.forward.values[u.parameter] : trace::number{};
+    const trace::number after = u.lines.empty() ? trace::number{} : u.lines.back().value;
+    out_ += fmt::format("${}$ & {} & {} & {} \\\\\n", symbol(u.parameter), value_cell(before),
+                        value_cell(u.gradient), value_cell(after));
+  }
+  table_end();
+}
+
+void writer::error_after(const trace::iteration& it) {
+  if (it.updates.empty()) return;
+  const auto point =
+      std::find_if(doc_.loss_history.begin(), doc_.loss_history.end(),
+                   [&](const trace::loss_point& p) { return p.updates == it.index; });
+  if (point == doc_.loss_history.end()) return;
+  heading(1, doc_.iterations.size() > 1 ? fmt::format("Error after update {}", it.index)
+                                        : std::string("Error after the update"));
+  paragraph(fmt::format(
+      "A forward pass with the updated parameters gives the new error (before the update it "
+      "was ${}$):",
+      number(it.forward.loss)));
+  derivation(lt::with_superscript(loss_symbol(), "+"), {value_row(point->loss)});
+}
+
+void writer::loss_history() {
+  const std::vector<trace::loss_point>& h = doc_.loss_history;
+  if (h.size() <= 2) return;
+  heading(1, "Loss history");
+  // Evenly spaced rows (always the first and the last) keep long runs readable.
+  const auto pick = [&](std::size_t wanted) {
+    std::vector<std::size_t> rows;
+    const std::size_t n = h.size();
+    if (n <= wanted || wanted < 2) {
+      for (std::size_t i = 0; i < n; ++i)
+        rows.push_back(i);
+      return rows;
+    }
+    for (std::size_t k = 0; k < wanted; ++k) {
+      const std::size_t i = k * (n - 1) / (wanted - 1);
+      if (rows.empty() || rows.back() != i) rows.push_back(i);
+    }
+    return rows;
+  };
+  const std::vector<std::size_t> table_rows = pick(options_.table_rows);
+  bool long_values = false;
+  for (std::size_t i : table_rows)
+    long_values = long_values || is_long(h[i].loss);
+  out_ += table_start("rr", long_values);
+  rule(true);
+  out_ += fmt::format("Updates & ${}$ \\\\\n", loss_symbol());
+  rule(false);
+  for (std::size_t i : table_rows) {
+    out_ += fmt::format("{} & {} \\\\\n", h[i].updates, value_cell(h[i].loss));
+  }
+  table_end();
+  if (table_rows.size() < h.size()) {
+    paragraph(fmt::format("({} of {} rows shown, evenly spaced.)", table_rows.size(), h.size()));
+  }
+
+  std::string coordinates;
+  for (std::size_t i : pick(options_.plot_points)) {
+    if (h[i].loss.shown.empty()) continue;
+    coordinates += fmt::format(" ({},{})", h[i].updates, lt::plot_number(h[i].loss.shown));
+  }
+  const std::string plot = fmt::format(
+      "\\begin{{center}}\n\\begin{{tikzpicture}}\n"
+      "\\begin{{axis}}[width=0.85\\linewidth, height=5.5cm, xlabel={{updates}}, "
+      "ylabel={{${}$}}, grid=major, scaled y ticks=false, "
+      "yticklabel style={{/pgf/number format/fixed, /pgf/number format/precision=4}}]\n"
+      "\\addplot[thick, mark={}] coordinates {{{} }};\n"
+      "\\end{{axis}}\n\\end{{tikzpicture}}\n\\end{{center}}\n",
+      loss_symbol(), h.size() <= 30 ? "*" : "none", coordinates);
+  if (options_.form == latex_form::standalone) {
+    out_ += plot;
+  } else {
+    // A fragment cannot load packages: draw the plot only where pgfplots is loaded.
+    out_ += "\\ifdefined\\pgfplotsversion\n" + plot + "\\fi\n";
+  }
+}
+
+std::string writer::run() {
+  // Which quantities depend on a target: those form "the error" rather than the forward pass.
+  const auto& q = doc_.quantities;
+  uses_target_.assign(q.size(), false);
+  for (quantity_index i = 0; i < q.size(); ++i) {
+    if (q[i].kind == quantity_kind::target) {
+      uses_target_[i] = true;
+      continue;
+    }
+    for (quantity_index d : quantities_in(q[i].formula)) {
+      if (d < i && uses_target_[d]) uses_target_[i] = true;
+    }
+  }
+  for (const trace::edge& e : doc_.engine_edges) {
+    if (e.from < e.to && e.to < q.size() && uses_target_[e.from] && !q[e.to].shown()) {
+      uses_target_[e.to] = true;
+    }
+  }
+
+  preamble();
+  summary();
+  if (doc_.iterations.empty()) {
+    given(doc_.final_state, "Given values");
+    if (!doc_.final_state.loss.empty()) {
+      heading(1, "Result");
+      derivation(loss_symbol(), {value_row(doc_.final_state.loss)});
+    }
+  }
+  for (const trace::iteration& it : doc_.iterations) {
+    derived_.clear();
+    given(it.forward, it.index <= 1 ? std::string("Given values")
+                                    : fmt::format("Values at the start of iteration {}", it.index));
+    forward(it);
+    backward(it);
+    updates(it);
+    results(it);
+    error_after(it);
+  }
+  loss_history();
+  if (options_.form == latex_form::standalone) out_ += "\n\\end{document}\n";
+  return std::move(out_);
+}
+
+}  // namespace
+
+std::string_view to_string(latex_notation n) noexcept {
+  switch (n) {
+    case latex_notation::model:
+      return "model";
+    case latex_notation::mazur:
+      return "mazur";
+    case latex_notation::layered:
+      return "layered";
+    case latex_notation::ho:
+      return "ho";
+  }
+  return "model";
+}
+
+std::optional<latex_notation> parse_notation(std::string_view name) noexcept {
+  for (latex_notation n : {latex_notation::model, latex_notation::mazur, latex_notation::layered,
+                           latex_notation::ho}) {
+    if (to_string(n) == name) return n;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> quantity_symbols(const trace::document& doc, latex_notation notation) {
+  std::vector<std::string> symbols;
+  symbols.reserve(doc.quantities.size());
+  for (quantity_index i = 0; i < doc.quantities.size(); ++i) {
+    const trace::quantity& q = doc.quantities[i];
+    if (!q.symbol.empty()) {
+      lt::validate_symbol(q.name.empty() ? trace::display_name(doc, i) : q.name, q.symbol);
+      symbols.push_back(q.symbol);
+    } else if (!q.name.empty()) {
+      symbols.push_back(lt::default_symbol(q.name));
+    } else if (!q.source.empty()) {
+      symbols.push_back(lt::math_number(q.source));
+    } else {
+      symbols.push_back(fmt::format("v_{{{}}}", i));
+    }
+  }
+  if (notation == latex_notation::model) return symbols;
+
+  const network net = recognise(doc);
+  if (net.layers == 0) return symbols;
+  // Mazur numbers the weights w1, w2, ... layer by layer, unit by unit, input by input.
+  std::vector<std::pair<std::array<std::uint32_t, 3>, quantity_index>> weights;
+  for (quantity_index i = 0; i < net.roles.size(); ++i) {
+    const role_info& r = net.roles[i];
+    if (r.kind == role::weight && !r.ambiguous) weights.push_back({{r.layer, r.unit, r.from}, i});
+  }
+  std::sort(weights.begin(), weights.end());
+  std::map<quantity_index, std::uint32_t> weight_number;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    weight_number[weights[k].second] = static_cast<std::uint32_t>(k + 1);
+  }
+  for (quantity_index i = 0; i < net.roles.size(); ++i) {
+    const role_info& r = net.roles[i];
+    if (r.kind == role::none || r.ambiguous) continue;
+    const auto number = weight_number.find(i);
+    std::string s =
+        notation_symbol(notation, net, r, number == weight_number.end() ? 0 : number->second);
+    if (!s.empty()) symbols[i] = std::move(s);
+  }
+  return symbols;
+}
+
+std::string to_latex(const trace::document& doc, const latex_options& options) {
+  return writer(doc, options).run();
+}
+
+}  // namespace chainrule::exporters
