@@ -8,6 +8,8 @@ Writes, next to this script:
     ops.ref        value and closed-form partial derivatives of every elementary op
     neuron004.ref  the single sigmoid neuron seed example (10,000 full-batch steps)
     engine.ref     closed forms for the engine's own tests (deep chains, overflow points)
+    optimizers.ref two steps of each optimizer on a two-weight least-squares problem, and the
+                   perceptron rule learning AND (tests/trace)
 
 These numbers are produced independently of the C++ engine: everything here is
 plain mpmath arithmetic with derivatives written out by hand (chain rule) and
@@ -684,12 +686,129 @@ def make_engine():
     ref.write()
 
 
+# ---------------------------------------------------------------------------
+# 5. Optimizers (tests/trace)
+# ---------------------------------------------------------------------------
+
+# E = (w1*x + w2 - t)^2, so with r = w1*x + w2 - t: dE/dw1 = 2 r x, dE/dw2 = 2 r (by hand,
+# checked against mp.diff). Each rule is written out from its published form:
+#   sgd       w <- w - lr g
+#   momentum  v <- beta v + g;  w <- w - lr v                       (PyTorch SGD with momentum)
+#   rmsprop   s <- rho s + (1 - rho) g^2;  w <- w - lr g / (sqrt(s) + eps)     (PyTorch RMSprop)
+#   adagrad   s <- s + g^2;  w <- w - lr g / (sqrt(s) + eps)                   (PyTorch Adagrad)
+#   adam      m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  m_hat = m / (1 - b1^t);
+#             v_hat = v / (1 - b2^t);  w <- w - lr m_hat / (sqrt(v_hat) + eps)  (Kingma & Ba, Alg. 1)
+OPT_X, OPT_T = "1.5", "0.5"
+OPT_W = ["0.3", "-0.2"]
+OPT_SETTINGS = [
+    ("sgd", {"lr": "0.1"}),
+    ("momentum", {"lr": "0.1", "beta": "0.9"}),
+    ("rmsprop", {"lr": "0.01", "rho": "0.9", "eps": "1e-8"}),
+    ("adagrad", {"lr": "0.1", "eps": "1e-8"}),
+    ("adam", {"lr": "0.1", "beta1": "0.9", "beta2": "0.999", "eps": "1e-8"}),
+]
+OPT_STEPS = 2
+
+
+def opt_gradient(w, x, t):
+    r = w[0] * x + w[1] - t
+    g = [2 * r * x, 2 * r]
+    check_diff("opt dE/dw1", lambda u: (u * x + w[1] - t) ** 2, w[0], g[0])
+    check_diff("opt dE/dw2", lambda u: (w[0] * x + u - t) ** 2, w[1], g[1])
+    return g
+
+
+def make_optimizers():
+    ref = RefFile("optimizers.ref",
+                  "Two steps of each optimizer on E = (w1*x + w2 - t)^2, and the perceptron rule.")
+    with mp.workdps(DPS):
+        x, t = D(OPT_X), D(OPT_T)
+        ref.comment("x = %s, t = %s, starting w1 = %s, w2 = %s; E = (w1*x + w2 - t)^2,"
+                    % (OPT_X, OPT_T, OPT_W[0], OPT_W[1]),
+                    "dE/dw1 = 2 r x, dE/dw2 = 2 r with r = w1*x + w2 - t.",
+                    "Keys: <optimizer>.<step>.<name> after that many steps (state names as in",
+                    "chainrule's optimizer.hpp: v, s, m, m_hat, v_hat; suffix .w1/.w2 per weight).")
+        for name, hp in OPT_SETTINGS:
+            h = {k: D(v) for k, v in hp.items()}
+            w = [D(OPT_W[0]), D(OPT_W[1])]
+            state = {k: [mpf(0), mpf(0)] for k in ("v", "s", "m")}
+            ref.blank()
+            ref.comment("%s(%s)" % (name, ", ".join("%s = %s" % kv for kv in hp.items())))
+            ref.put("%s.0.E" % name, (w[0] * x + w[1] - t) ** 2)
+            for step in range(1, OPT_STEPS + 1):
+                g = opt_gradient(w, x, t)
+                shown = {}
+                for j in range(2):
+                    if name == "sgd":
+                        w[j] = w[j] - h["lr"] * g[j]
+                    elif name == "momentum":
+                        state["v"][j] = h["beta"] * state["v"][j] + g[j]
+                        w[j] = w[j] - h["lr"] * state["v"][j]
+                        shown.setdefault("v", []).append(state["v"][j])
+                    elif name == "rmsprop":
+                        state["s"][j] = h["rho"] * state["s"][j] + (1 - h["rho"]) * g[j] ** 2
+                        w[j] = w[j] - h["lr"] * g[j] / (mpmath.sqrt(state["s"][j]) + h["eps"])
+                        shown.setdefault("s", []).append(state["s"][j])
+                    elif name == "adagrad":
+                        state["s"][j] = state["s"][j] + g[j] ** 2
+                        w[j] = w[j] - h["lr"] * g[j] / (mpmath.sqrt(state["s"][j]) + h["eps"])
+                        shown.setdefault("s", []).append(state["s"][j])
+                    else:
+                        state["m"][j] = h["beta1"] * state["m"][j] + (1 - h["beta1"]) * g[j]
+                        state["v"][j] = h["beta2"] * state["v"][j] + (1 - h["beta2"]) * g[j] ** 2
+                        m_hat = state["m"][j] / (1 - h["beta1"] ** step)
+                        v_hat = state["v"][j] / (1 - h["beta2"] ** step)
+                        w[j] = w[j] - h["lr"] * m_hat / (mpmath.sqrt(v_hat) + h["eps"])
+                        shown.setdefault("m", []).append(state["m"][j])
+                        shown.setdefault("v", []).append(state["v"][j])
+                        shown.setdefault("m_hat", []).append(m_hat)
+                        shown.setdefault("v_hat", []).append(v_hat)
+                for j in range(2):
+                    ref.put("%s.%d.g.w%d" % (name, step, j + 1), g[j])
+                for key, values in shown.items():
+                    for j in range(2):
+                        ref.put("%s.%d.%s.w%d" % (name, step, key, j + 1), values[j])
+                ref.put("%s.%d.w1" % (name, step), w[0])
+                ref.put("%s.%d.w2" % (name, step), w[1])
+                ref.put("%s.%d.E" % (name, step), (w[0] * x + w[1] - t) ** 2)
+
+        # Perceptron learning AND: y = step(w1 x1 + w2 x2 + b) with step(0) = 1, rule
+        # w <- w + lr (d - y) x (x = 1 for the bias), one row per step in the order below.
+        rows = [("0", "0", "0"), ("0", "1", "0"), ("1", "0", "0"), ("1", "1", "1")]
+        w = [mpf(0), mpf(0), mpf(0)]
+        lr = D("1")
+        ref.blank()
+        ref.comment("Perceptron learning AND: y = step(w1*x1 + w2*x2 + b), step(0) = 1, lr = 1,",
+                    "w1 = w2 = b = 0 at first; rows (x1, x2, d) = (0,0,0) (0,1,0) (1,0,0) (1,1,1),",
+                    "one row per step. Keys: perceptron.epoch<k>.<w1|w2|b> after k epochs, and",
+                    "perceptron.converged_epoch = the first epoch after which all four rows are right.")
+        converged = None
+        for epoch in range(1, 11):
+            for x1, x2, d in rows:
+                xs = [D(x1), D(x2), mpf(1)]
+                net = w[0] * xs[0] + w[1] * xs[1] + w[2]
+                y = mpf(1) if net >= 0 else mpf(0)
+                for j in range(3):
+                    w[j] = w[j] + lr * (D(d) - y) * xs[j]
+            ref.put("perceptron.epoch%d.w1" % epoch, w[0])
+            ref.put("perceptron.epoch%d.w2" % epoch, w[1])
+            ref.put("perceptron.epoch%d.b" % epoch, w[2])
+            right = all((mpf(1) if w[0] * D(a) + w[1] * D(b) + w[2] >= 0 else mpf(0)) == D(d)
+                        for a, b, d in rows)
+            if right and converged is None:
+                converged = epoch
+        assert converged is not None
+        ref.put("perceptron.converged_epoch", str(converged))
+    ref.write()
+
+
 def main():
     mp.dps = DPS
     e0, e_sim, e_seq, e10k_60, e10k_80, e9999_80 = make_mazur()
     make_ops()
     p50, pf = make_neuron()
     make_engine()
+    make_optimizers()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))
         print("E_total_after_simultaneous", mpmath.nstr(e_sim, 20))

@@ -188,8 +188,9 @@ struct optimizer_settings {
   std::string name;  ///< "sgd", "momentum", "rmsprop", "adagrad", "adam", "perceptron"
   std::vector<hyper_parameter> hyper;
   /// The update rule per parameter in general form, in the order it is applied; the last line
-  /// updates the parameter. In these lines the symbol "w" stands for the parameter and the
-  /// derivative node (of = loss) with quantity = the loss stands for dE/dw (its `text` is "g").
+  /// updates the parameter. Every name in these lines is a symbol node: "w" the parameter, "g" the
+  /// gradient dE/dw, "t" the step number, the hyper-parameters (with their values) and the state
+  /// lines' left-hand sides; the perceptron's "d" (target), "y" (output), "x" (input of w).
   std::vector<rule_line> rule;
 
   friend bool operator==(const optimizer_settings&, const optimizer_settings&) = default;
@@ -353,6 +354,8 @@ struct document {
   std::vector<loss_point> loss_history;
   /// Forward pass with the parameters after the last update (its loss is loss_history.back()).
   snapshot final_state;
+  /// The same pass as forward-pass lines (formulas with the final values filled in).
+  std::vector<forward_step> final_steps;
 
   friend bool operator==(const document&, const document&) = default;
 };

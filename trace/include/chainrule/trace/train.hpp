@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// Training a graph and tracing it: the run that fills a document's iterations, loss history and
+// final state.
+//
+// The graph is built once; each step sets the data row (if any), runs forward() and backward(),
+// and lets the optimizer update the parameters in place. Untraced steps allocate nothing: every
+// number they touch (optimizer state, loss history, the sequential order's recomputed partials and
+// adjoints) is made before the first step.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chainrule/engine/graph.hpp"
+#include "chainrule/engine/mpfr.hpp"
+#include "chainrule/engine/optimizer.hpp"
+#include "chainrule/trace/document.hpp"
+#include "chainrule/trace/record.hpp"
+
+namespace chainrule::trace {
+
+/// Which iterations (1-based) are traced in full. Without anything set, none is.
+struct trace_selection {
+  bool first = true;
+  bool last = true;
+  bool all = false;
+  std::uint64_t every = 0;           ///< 0: not used; k: iterations k, 2k, ...
+  std::vector<std::uint64_t> steps;  ///< explicit iteration numbers
+
+  bool selects(std::uint64_t iteration, std::uint64_t total) const;
+  /// "first, last, every 100, 7": for settings::traced_description.
+  std::string describe() const;
+};
+
+/// Rows of values for input/target leaves. Iteration k uses row (k - 1) mod rows (so `steps` =
+/// epochs * rows trains for that many epochs); the final forward pass keeps the last row used.
+struct training_data {
+  std::vector<node_id> columns;
+  std::vector<std::string> values;  ///< exact decimal text, row-major
+};
+
+struct run_options {
+  record_options record;
+  optimizer_config optimizer;
+  std::uint64_t steps = 1;
+  update_order order = update_order::simultaneous;
+  trace_selection trace;
+  training_data data;
+};
+
+/// A training run over `g`, prepared once. Throws usage_error for settings that cannot work (an
+/// unknown optimizer or hyper-parameter, a data column that is not an input, a perceptron model
+/// without a step output or target).
+///
+/// The perceptron rule w <- w + lr (d - y) x needs no gradient of the loss: y is the model's one
+/// step() node upstream of the loss, d the one target (record_options::targets) upstream of the
+/// loss, and x = d net/d w for net the input of the step node (the input feeding w, 1 for a bias).
+/// The loss is only reported.
+template <real_number Real>
+class trainer {
+ public:
+  trainer(graph<Real>& g, node_id loss, run_options options);
+  ~trainer();
+  trainer(const trainer&) = delete;
+  trainer& operator=(const trainer&) = delete;
+
+  /// Runs options.steps iterations, tracing the selected ones, then a final forward pass, and
+  /// returns the document (model, settings, traced iterations, loss history, final state).
+  document run();
+
+  /// One more iteration outside run()'s bookkeeping (nothing recorded): for benchmarks and for
+  /// callers that only want the trained parameters. Allocates nothing.
+  void step();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// trainer(g, loss, options).run().
+template <real_number Real>
+document run(graph<Real>& g, node_id loss, const run_options& options);
+
+extern template class trainer<double>;
+extern template class trainer<mp_real>;
+extern template document run<double>(graph<double>&, node_id, const run_options&);
+extern template document run<mp_real>(graph<mp_real>&, node_id, const run_options&);
+
+}  // namespace chainrule::trace

@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: MIT
+#include "chainrule/trace/train.hpp"
+
+#include <algorithm>
+
+#include "chainrule/engine/ops.hpp"
+#include "recorder.hpp"
+
+namespace chainrule::trace {
+
+bool trace_selection::selects(std::uint64_t iteration, std::uint64_t total) const {
+  if (all) return true;
+  if (first && iteration == 1) return true;
+  if (last && iteration == total) return true;
+  if (every != 0 && iteration % every == 0) return true;
+  return std::find(steps.begin(), steps.end(), iteration) != steps.end();
+}
+
+std::string trace_selection::describe() const {
+  if (all) return "all";
+  std::string out;
+  const auto add = [&](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+  if (first) add("first");
+  if (last) add("last");
+  if (every != 0) add("every " + std::to_string(every));
+  for (auto s : steps)
+    add(std::to_string(s));
+  return out.empty() ? "none" : out;
+}
+
+template <real_number Real>
+struct trainer<Real>::impl {
+  using traits = scalar_traits<Real>;
+
+  impl(graph<Real>& graph_ref, node_id loss_node, run_options opts);
+
+  void step(std::uint64_t k, iteration* traced);
+  void set_row(std::uint64_t k);
+  void update_simultaneous(iteration* traced);
+  void update_sequential(iteration* traced);
+  void update_perceptron(iteration* traced);
+  /// Recomputes the partials of every node that consumes a parameter of layers [0, layer).
+  void refresh_overrides(std::size_t layer);
+  /// Reverse sweep from the loss with the overridden partials, into adjoints_.
+  void sweep();
+  void apply(std::size_t j, const Real& gradient);
+  void record_update(iteration& it, std::size_t j, const std::vector<number>& before_lines,
+                     const number& before_w, const number& gradient);
+  optimizer_settings describe_optimizer() const;
+
+  graph<Real>& g;
+  std::uint32_t loss;
+  run_options options;
+  detail::recorder<Real> rec;
+  optimizer<Real> opt;
+  std::vector<std::uint32_t> params;     // output layer first
+  std::vector<std::size_t> layer_begin;  // groups of params with equal rank, plus the end
+  std::vector<Real> gradients;
+  Real value;
+  Real error;
+  std::vector<Real> history;
+  std::uint64_t done = 0;
+
+  // Data rows.
+  std::size_t columns = 0;
+  std::size_t rows = 0;
+  std::vector<Real> data;
+
+  // Sequential order: per node consuming a parameter, its inputs' values, partials and value.
+  std::vector<std::uint32_t> slot_node;
+  std::vector<std::uint32_t> slot_begin;
+  std::vector<std::size_t> slot_layer;  // lowest layer among the parameters the node consumes
+  std::vector<Real> slot_inputs;
+  std::vector<Real> slot_partials;
+  std::vector<Real> slot_out;
+  std::vector<node_id> identity;
+  std::vector<Real> kernel_scratch_;
+  std::vector<const Real*> overrides;
+  std::vector<Real> adjoints;
+  Real product;
+
+  // Perceptron.
+  std::uint32_t output = detail::none;
+  std::uint32_t target = detail::none;
+  std::uint32_t net = detail::none;
+};
+
+template <real_number Real>
+trainer<Real>::impl::impl(graph<Real>& graph_ref, node_id loss_node, run_options opts)
+    : g(graph_ref),
+      loss(static_cast<std::uint32_t>(loss_node)),
+      options(std::move(opts)),
+      rec(graph_ref, loss_node, options.record.targets, options.record.parameters,
+          options.record.display),
+      opt(options.optimizer, rec.parameters().size(), graph_ref.digits()),
+      params(rec.parameters()) {
+  typename traits::precision_scope scope(g.digits());
+  const Real zero = traits::zero(g.digits());
+  const std::size_t n = g.size();
+  gradients.assign(params.size(), zero);
+  value = zero;
+  error = zero;
+  product = zero;
+  if (options.steps > static_cast<std::uint64_t>(history.max_size()) - 1) {
+    throw usage_error("too many steps: " + std::to_string(options.steps));
+  }
+  history.assign(static_cast<std::size_t>(options.steps) + 1, zero);
+
+  for (std::size_t j = 0; j < params.size(); ++j) {
+    if (j == 0 || rec.rank(params[j]) != rec.rank(params[j - 1])) layer_begin.push_back(j);
+  }
+  layer_begin.push_back(params.size());
+
+  // Data.
+  columns = options.data.columns.size();
+  if (columns == 0 && !options.data.values.empty())
+    throw usage_error("training data has values but no columns");
+  if (columns != 0) {
+    if (options.data.values.size() % columns != 0 || options.data.values.empty()) {
+      throw usage_error("training data has " + std::to_string(options.data.values.size()) +
+                        " values, not a whole number of rows of " + std::to_string(columns));
+    }
+    for (node_id c : options.data.columns) {
+      if (static_cast<std::size_t>(c) >= n || g.op_of(c) != op::input) {
+        throw usage_error("a data column must be an input or target node; " +
+                          (static_cast<std::size_t>(c) < n
+                               ? g.describe(c)
+                               : "node " + std::to_string(static_cast<std::size_t>(c))) +
+                          " is not");
+      }
+    }
+    rows = options.data.values.size() / columns;
+    for (const auto& text : options.data.values)
+      data.push_back(traits::from_decimal(text, g.digits()));
+  }
+
+  if (opt.kind() == optimizer_kind::perceptron) {
+    for (std::uint32_t i = 0; i <= loss; ++i) {
+      if (!rec.is_relevant(i)) continue;
+      if (g.op_of(static_cast<node_id>(i)) == op::step) {
+        if (output != detail::none) {
+          throw usage_error(
+              "the perceptron rule needs one step() output, but the loss depends on " +
+              g.describe(static_cast<node_id>(output)) + " and " +
+              g.describe(static_cast<node_id>(i)));
+        }
+        output = i;
+      }
+      if (rec.is_target(i)) {
+        if (target != detail::none) {
+          throw usage_error("the perceptron rule needs one target, but the loss depends on " +
+                            g.describe(static_cast<node_id>(target)) + " and " +
+                            g.describe(static_cast<node_id>(i)));
+        }
+        target = i;
+      }
+    }
+    if (output == detail::none)
+      throw usage_error("the perceptron rule needs a step() output upstream of the loss");
+    if (target == detail::none) {
+      throw usage_error(
+          "the perceptron rule needs the desired output declared as a target upstream of the loss");
+    }
+    net = static_cast<std::uint32_t>(g.inputs(static_cast<node_id>(output))[0]);
+  }
+
+  if (options.order == update_order::sequential && opt.kind() != optimizer_kind::perceptron) {
+    std::vector<std::size_t> layer_of(n, SIZE_MAX);
+    for (std::size_t l = 0; l + 1 < layer_begin.size(); ++l) {
+      for (std::size_t j = layer_begin[l]; j < layer_begin[l + 1]; ++j)
+        layer_of[params[j]] = l;
+    }
+    std::size_t widest = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const auto ins = g.inputs(static_cast<node_id>(i));
+      std::size_t lowest = SIZE_MAX;
+      for (node_id in : ins)
+        lowest = std::min(lowest, layer_of[static_cast<std::size_t>(in)]);
+      if (lowest == SIZE_MAX) continue;
+      slot_node.push_back(i);
+      slot_layer.push_back(lowest);
+      slot_begin.push_back(static_cast<std::uint32_t>(slot_inputs.size()));
+      slot_inputs.resize(slot_inputs.size() + ins.size(), zero);
+      widest = std::max(widest, ins.size());
+    }
+    slot_begin.push_back(static_cast<std::uint32_t>(slot_inputs.size()));
+    slot_partials.assign(slot_inputs.size(), zero);
+    slot_out.assign(slot_node.size(), zero);
+    for (std::size_t k = 0; k < widest; ++k)
+      identity.push_back(static_cast<node_id>(k));
+    kernel_scratch_.assign(kernel_scratch + 1, zero);
+    overrides.assign(n, nullptr);
+    adjoints.assign(n, zero);
+  }
+}
+
+template <real_number Real>
+void trainer<Real>::impl::set_row(std::uint64_t k) {
+  if (rows == 0) return;
+  const std::size_t r = static_cast<std::size_t>((k - 1) % rows);
+  for (std::size_t c = 0; c < columns; ++c)
+    g.set_value(options.data.columns[c], data[r * columns + c]);
+}
+
+template <real_number Real>
+void trainer<Real>::impl::apply(std::size_t j, const Real& gradient) {
+  const auto p = static_cast<node_id>(params[j]);
+  value = g.value(p);
+  opt.update(j, value, gradient);
+  g.set_value(p, value);
+}
+
+template <real_number Real>
+void trainer<Real>::impl::step(std::uint64_t k, iteration* traced) {
+  typename traits::precision_scope scope(g.digits());
+  set_row(k);
+  g.forward();
+  if (k <= history.size())
+    history[static_cast<std::size_t>(k - 1)] = g.value(static_cast<node_id>(loss));
+  if (opt.kind() == optimizer_kind::perceptron) {
+    update_perceptron(traced);
+    return;
+  }
+  g.backward(static_cast<node_id>(loss));
+  if (traced) *traced = rec.record(detail::graph_view(g, loss), k);
+  opt.begin_step();
+  if (options.order == update_order::sequential) {
+    update_sequential(traced);
+  } else {
+    update_simultaneous(traced);
+  }
+}
+
+template <real_number Real>
+void trainer<Real>::impl::update_simultaneous(iteration* traced) {
+  for (std::size_t j = 0; j < params.size(); ++j)
+    gradients[j] = g.adjoint(static_cast<node_id>(params[j]));
+  for (std::size_t j = 0; j < params.size(); ++j) {
+    if (!traced) {
+      apply(j, gradients[j]);
+      continue;
+    }
+    std::vector<number> before;
+    for (std::size_t l = 0; l < opt.description().rule.size(); ++l)
+      before.push_back(rec.num(opt.line_value(j, l)));
+    const number w = rec.num(g.value(static_cast<node_id>(params[j])));
+    apply(j, gradients[j]);
+    record_update(*traced, j, before, w, rec.num(gradients[j]));
+  }
+}
+
+template <real_number Real>
+void trainer<Real>::impl::refresh_overrides(std::size_t layer) {
+  for (std::size_t s = 0; s < slot_node.size(); ++s) {
+    if (slot_layer[s] >= layer) continue;
+    const auto node = static_cast<node_id>(slot_node[s]);
+    const auto ins = g.inputs(node);
+    Real* in = slot_inputs.data() + slot_begin[s];
+    Real* partial = slot_partials.data() + slot_begin[s];
+    for (std::size_t k = 0; k < ins.size(); ++k)
+      in[k] = g.value(ins[k]);
+    kernel_io<Real> io{in, std::span<const node_id>(identity.data(), ins.size()), slot_out[s],
+                       partial, kernel_scratch_.data()};
+    if (const char* problem = ops::kernels<Real>[static_cast<std::size_t>(g.op_of(node))](io)) {
+      throw evaluation_error(std::string(problem) + " at " + g.describe(node) +
+                                 " while recomputing its partials with updated weights",
+                             slot_node[s]);
+    }
+    overrides[slot_node[s]] = partial;
+  }
+}
+
+template <real_number Real>
+void trainer<Real>::impl::sweep() {
+  for (std::size_t i = 0; i <= loss; ++i)
+    adjoints[i] = 0;
+  adjoints[loss] = 1;
+  for (std::size_t i = loss + 1; i-- > 0;) {
+    if (traits::is_zero(adjoints[i])) continue;
+    const auto node = static_cast<node_id>(i);
+    const auto ins = g.inputs(node);
+    const Real* partial = overrides[i] != nullptr ? overrides[i] : g.partials(node).data();
+    for (std::size_t k = 0; k < ins.size(); ++k) {
+      traits::add_product(adjoints[static_cast<std::size_t>(ins[k])], partial[k], adjoints[i],
+                          product);
+    }
+  }
+}
+
+template <real_number Real>
+void trainer<Real>::impl::update_sequential(iteration* traced) {
+  for (std::size_t layer = 0; layer + 1 < layer_begin.size(); ++layer) {
+    const std::size_t begin = layer_begin[layer];
+    const std::size_t end = layer_begin[layer + 1];
+    if (layer == 0) {
+      for (std::size_t j = begin; j < end; ++j)
+        gradients[j] = g.adjoint(static_cast<node_id>(params[j]));
+    } else {
+      refresh_overrides(layer);
+      sweep();
+      for (std::size_t j = begin; j < end; ++j)
+        gradients[j] = adjoints[params[j]];
+      if (traced) {
+        detail::view<Real> v;
+        v.g = &g;
+        v.partial_override = overrides;
+        v.adjoints = adjoints.data();
+        v.has_gradients = true;
+        std::vector<gradient_step> steps =
+            rec.chain_steps(v, std::span<const std::uint32_t>(params.data() + begin, end - begin));
+        const auto offset = static_cast<std::uint32_t>(traced->recomputed.size());
+        for (auto& s : steps) {
+          for (auto& f : s.factors) {
+            if (f.defined_by) *f.defined_by += offset;
+          }
+          traced->recomputed.push_back(std::move(s));
+        }
+      }
+    }
+    for (std::size_t j = begin; j < end; ++j) {
+      if (!traced) {
+        apply(j, gradients[j]);
+        continue;
+      }
+      std::vector<number> before;
+      for (std::size_t l = 0; l < opt.description().rule.size(); ++l)
+        before.push_back(rec.num(opt.line_value(j, l)));
+      const number w = rec.num(g.value(static_cast<node_id>(params[j])));
+      apply(j, gradients[j]);
+      record_update(*traced, j, before, w, rec.num(gradients[j]));
+    }
+  }
+  for (auto& o : overrides)
+    o = nullptr;
+}
+
+template <real_number Real>
+void trainer<Real>::impl::update_perceptron(iteration* traced) {
+  const auto net_id = static_cast<node_id>(net);
+  // x = d net / d w: the input feeding each weight (1 for a bias), whatever shape net has.
+  g.backward(net_id);
+  if (traced) *traced = rec.record(detail::graph_view(g, loss), 0);
+  opt.begin_step();
+  error = g.value(static_cast<node_id>(target));
+  error -= g.value(static_cast<node_id>(output));
+  for (std::size_t j = 0; j < params.size(); ++j) {
+    const auto p = static_cast<node_id>(params[j]);
+    const number w = traced ? rec.num(g.value(p)) : number{};
+    value = g.value(p);
+    opt.update_perceptron(j, value, error, g.adjoint(p));
+    g.set_value(p, value);
+    if (traced) record_update(*traced, j, {}, w, {});
+  }
+}
+
+template <real_number Real>
+optimizer_settings trainer<Real>::impl::describe_optimizer() const {
+  optimizer_settings s;
+  const optimizer_description& d = opt.description();
+  s.name = std::string(d.name);
+  for (std::size_t i = 0; i < d.hyper.size(); ++i) {
+    s.hyper.push_back({std::string(d.hyper[i].name), std::string(d.hyper[i].text),
+                       std::string(d.hyper[i].latex), rec.num(opt.hyper(i)),
+                       std::string(opt.hyper_source(i))});
+  }
+  for (const auto& line : d.rule) {
+    detail::expression_builder b;
+    std::vector<std::uint32_t> stack;
+    for (const rule_token& t : line.rhs) {
+      if (t.what == rule_token::kind::literal) {
+        stack.push_back(b.literal(std::string(t.text)));
+      } else if (t.what == rule_token::kind::operation) {
+        const auto arity = static_cast<std::size_t>(info(t.operation).arity);
+        std::vector<std::uint32_t> args(stack.end() - static_cast<std::ptrdiff_t>(arity),
+                                        stack.end());
+        stack.resize(stack.size() - arity);
+        stack.push_back(b.apply(t.operation, std::move(args)));
+      } else {
+        std::string text(t.text);
+        std::string latex(t.text);
+        number v;
+        for (std::size_t i = 0; i < d.hyper.size(); ++i) {
+          if (d.hyper[i].name == t.text) {
+            text = std::string(d.hyper[i].text);
+            latex = std::string(d.hyper[i].latex);
+            v = rec.num(opt.hyper(i));
+          }
+        }
+        for (const auto& other : d.rule) {
+          if (other.lhs == t.text) latex = std::string(other.lhs_latex);
+        }
+        stack.push_back(b.symbol(std::move(text), std::move(latex), std::move(v)));
+      }
+    }
+    rule_line r;
+    r.lhs_text = std::string(line.lhs);
+    r.lhs_latex = std::string(line.lhs_latex);
+    r.rhs = b.extract(stack.back());
+    s.rule.push_back(std::move(r));
+  }
+  return s;
+}
+
+template <real_number Real>
+void trainer<Real>::impl::record_update(iteration& it, std::size_t j,
+                                        const std::vector<number>& before_lines,
+                                        const number& before_w, const number& gradient) {
+  const optimizer_description& d = opt.description();
+  const std::uint32_t p = params[j];
+  const auto pid = static_cast<node_id>(p);
+  quantity info_q;
+  info_q.name = std::string(g.name(pid));
+  info_q.symbol = std::string(g.symbol(pid));
+  const std::string pname = info_q.name.empty() ? "#" + std::to_string(p) : info_q.name;
+  const std::string psym = detail::latex_symbol(info_q, p);
+
+  parameter_update u;
+  u.parameter = p;
+  u.gradient = gradient;
+  expression x_form;
+  if (opt.kind() == optimizer_kind::perceptron) x_form = rec.local_partial_form(net, p);
+
+  for (std::size_t l = 0; l < d.rule.size(); ++l) {
+    const rule_line_description& line = d.rule[l];
+    const bool is_w = l + 1 == d.rule.size();
+    detail::expression_builder b;
+    std::vector<std::uint32_t> stack;
+    for (const rule_token& t : line.rhs) {
+      if (t.what == rule_token::kind::literal) {
+        stack.push_back(b.literal(std::string(t.text)));
+        continue;
+      }
+      if (t.what == rule_token::kind::operation) {
+        const auto arity = static_cast<std::size_t>(info(t.operation).arity);
+        std::vector<std::uint32_t> args(stack.end() - static_cast<std::ptrdiff_t>(arity),
+                                        stack.end());
+        stack.resize(stack.size() - arity);
+        stack.push_back(b.apply(t.operation, std::move(args)));
+        continue;
+      }
+      const std::string_view name = t.text;
+      if (name == "w") {
+        stack.push_back(b.quantity(p));
+      } else if (name == "g") {
+        stack.push_back(b.derivative(loss, p, gradient));
+      } else if (name == "t") {
+        stack.push_back(b.symbol("t", "t", rec.num(opt.step_number())));
+      } else if (name == "d") {
+        stack.push_back(b.quantity(target));
+      } else if (name == "y") {
+        stack.push_back(b.quantity(output));
+      } else if (name == "x") {
+        if (!x_form.empty()) {
+          stack.push_back(b.append(x_form));
+        } else {
+          stack.push_back(b.symbol("x_" + pname, "x_{" + psym + "}",
+                                   rec.num(g.adjoint(static_cast<node_id>(net)))));
+        }
+      } else {
+        bool found = false;
+        for (std::size_t i = 0; i < d.hyper.size() && !found; ++i) {
+          if (d.hyper[i].name == name) {
+            stack.push_back(b.symbol(std::string(d.hyper[i].text), std::string(d.hyper[i].latex),
+                                     rec.num(opt.hyper(i))));
+            found = true;
+          }
+        }
+        for (std::size_t other = 0; other < d.rule.size() && !found; ++other) {
+          if (d.rule[other].lhs != name) continue;
+          // An earlier line's new value, or this line's own previous value.
+          const number v = other < l ? rec.num(opt.line_value(j, other)) : before_lines.at(other);
+          stack.push_back(b.symbol(std::string(name) + "_" + pname,
+                                   std::string(d.rule[other].lhs_latex) + "_{" + psym + "}", v));
+          found = true;
+        }
+        if (!found)
+          throw usage_error("optimizer rule uses an unknown name '" + std::string(name) + "'");
+      }
+    }
+    std::vector<std::int64_t> sources;
+    assignment a;
+    a.rhs = b.extract(stack.back(), &sources);
+    for (std::size_t i = 0; i < a.rhs.nodes.size(); ++i) {
+      expr_node& node = a.rhs.nodes[i];
+      if (node.kind == expr_kind::quantity && sources[i] >= 0) {
+        node.value =
+            node.quantity == p ? before_w : rec.num(g.value(static_cast<node_id>(node.quantity)));
+      } else if (node.kind == expr_kind::literal && node.value.empty()) {
+        node.value = rec.num(traits::from_decimal(node.text, g.digits()));
+      }
+    }
+    a.is_parameter = is_w;
+    if (is_w) {
+      a.lhs_text = pname + "+";
+      a.lhs_latex = psym + "^{+}";
+      a.before = before_w;
+      a.value = rec.num(g.value(pid));
+    } else {
+      a.lhs_text = std::string(line.lhs) + "_" + pname;
+      a.lhs_latex = std::string(line.lhs_latex) + "_{" + psym + "}";
+      if (line.persistent) a.before = before_lines.at(l);
+      a.value = rec.num(opt.line_value(j, l));
+    }
+    u.lines.push_back(std::move(a));
+  }
+  it.updates.push_back(std::move(u));
+}
+
+template <real_number Real>
+trainer<Real>::trainer(graph<Real>& g, node_id loss, run_options options)
+    : impl_(std::make_unique<impl>(g, loss, std::move(options))) {}
+
+template <real_number Real>
+trainer<Real>::~trainer() = default;
+
+template <real_number Real>
+void trainer<Real>::step() {
+  impl& m = *impl_;
+  ++m.done;
+  m.step(m.done, nullptr);
+}
+
+template <real_number Real>
+document trainer<Real>::run() {
+  impl& m = *impl_;
+  const run_options& o = m.options;
+  document doc = m.rec.model(o.record);
+  doc.config.optimizer = m.describe_optimizer();
+  doc.config.update_order = o.order == update_order::sequential ? "sequential" : "simultaneous";
+  doc.config.steps = o.steps;
+  doc.config.traced_description = o.trace.describe();
+  for (std::uint64_t k = 1; k <= o.steps; ++k) {
+    if (o.trace.selects(k, o.steps)) {
+      doc.config.traced.push_back(k);
+      iteration it;
+      m.step(k, &it);
+      it.index = k;
+      doc.iterations.push_back(std::move(it));
+    } else {
+      m.step(k, nullptr);
+    }
+  }
+  m.done = o.steps;
+  {
+    typename impl::traits::precision_scope scope(m.g.digits());
+    m.g.forward();
+    m.history[static_cast<std::size_t>(o.steps)] = m.g.value(static_cast<node_id>(m.loss));
+  }
+  doc.final_state = m.rec.take_snapshot();
+  doc.final_steps = m.rec.forward_steps();
+  doc.loss_history.reserve(m.history.size());
+  for (std::size_t k = 0; k < m.history.size(); ++k)
+    doc.loss_history.push_back({k, m.rec.num(m.history[k])});
+  return doc;
+}
+
+template <real_number Real>
+document run(graph<Real>& g, node_id loss, const run_options& options) {
+  return trainer<Real>(g, loss, options).run();
+}
+
+template class trainer<double>;
+template class trainer<mp_real>;
+template document run<double>(graph<double>&, node_id, const run_options&);
+template document run<mp_real>(graph<mp_real>&, node_id, const run_options&);
+
+}  // namespace chainrule::trace
