@@ -700,11 +700,8 @@ void writer::backward(const trace::iteration& it) {
       "multiplied. Sums collect the paths through units that feed several others.",
       lt::derivative_symbol(loss_symbol(), "w", form::latex)));
   for (const trace::gradient_step& step : it.backward) {
-    std::string title;
-    if (step.parameter) {
-      title = fmt::format("Gradient for ${}$", symbol(*step.parameter));
-    }
-    gradient(step, title);
+    gradient(step, step.parameter ? fmt::format("Gradient for ${}$", symbol(*step.parameter))
+                                  : fmt::format("Intermediate: ${}$", derivative(step.d)));
   }
 }
 

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT
+#include "chainrule/exporters/text.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "chainrule/exporters/latex_text.hpp"
+
+namespace chainrule::exporters {
+namespace {
+
+namespace lt = latex_text;
+using trace::quantity_index;
+using trace::quantity_kind;
+
+// Text from the model (title, file name) with control characters, which could move the cursor
+// or recolour the terminal, replaced.
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += (byte < 0x20 || byte == 0x7F) ? '?' : c;
+  }
+  return out;
+}
+
+// Display width of UTF-8 text: one column per code point (continuation bytes do not count).
+std::size_t columns(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string pad(std::string_view s, std::size_t width) {
+  std::string out(s);
+  const std::size_t w = columns(s);
+  if (w < width) out.append(width - w, ' ');
+  return out;
+}
+
+std::string join(const std::vector<std::string>& pieces) {
+  std::string out;
+  for (const std::string& p : pieces) {
+    if (!out.empty()) out += ' ';
+    out += p;
+  }
+  return out;
+}
+
+// Rows evenly spaced over n, always with the first and the last.
+std::vector<std::size_t> pick_rows(std::size_t n, std::size_t wanted) {
+  std::vector<std::size_t> rows;
+  if (n <= wanted || wanted < 2) {
+    for (std::size_t i = 0; i < n; ++i)
+      rows.push_back(i);
+    return rows;
+  }
+  for (std::size_t k = 0; k < wanted; ++k) {
+    const std::size_t i = k * (n - 1) / (wanted - 1);
+    if (rows.empty() || rows.back() != i) rows.push_back(i);
+  }
+  return rows;
+}
+
+class text_writer {
+ public:
+  text_writer(const trace::document& doc, const text_options& options)
+      : doc_(doc), options_(options) {
+    names_.reserve(doc.quantities.size());
+    for (quantity_index i = 0; i < doc.quantities.size(); ++i) {
+      const trace::quantity& q = doc.quantities[i];
+      if (!q.name.empty()) {
+        names_.push_back(printable(q.name));
+      } else if (!q.source.empty()) {
+        names_.push_back(q.source);
+      } else {
+        names_.push_back(trace::display_name(doc, i));
+      }
+    }
+  }
+
+  std::string run();
+
+ private:
+  void heading(std::string_view title, char underline);
+  void line(std::string_view s) {
+    out_ += s;
+    out_ += '\n';
+  }
+  /// lhs = rows[0] = rows[1] ... on one line if it fits, else one `=` per line, aligned.
+  void derivation(std::string_view indent, const std::string& lhs,
+                  const std::vector<std::string>& rows);
+  [[nodiscard]] lt::formula_style style(bool numbers) const;
+  [[nodiscard]] std::vector<std::string> formula_rows(const trace::expression& e) const;
+  [[nodiscard]] std::string name(quantity_index q) const {
+    return q < names_.size() ? names_[q] : trace::display_name(doc_, q);
+  }
+  [[nodiscard]] std::string derivative(const trace::derivative& d) const;
+  void table(std::string_view indent, const std::vector<std::vector<std::string>>& rows,
+             const std::vector<bool>& right_aligned);
+
+  void summary();
+  void given(const trace::snapshot& values, std::string_view title);
+  void forward(const trace::iteration& it);
+  void gradient(const trace::gradient_step& step, std::string_view title);
+  void backward(const trace::iteration& it);
+  void updates(const trace::iteration& it);
+  void values_and_gradients(const trace::iteration& it);
+  void error_after(const trace::iteration& it);
+  void loss_history();
+
+  const trace::document& doc_;
+  const text_options& options_;
+  std::vector<std::string> names_;
+  std::set<std::tuple<quantity_index, quantity_index, std::int64_t, std::string>> derived_;
+  std::string out_;
+};
+
+lt::formula_style text_writer::style(bool numbers) const {
+  lt::formula_style s;
+  s.templates = lt::formula_style::form::text;
+  s.numbers = numbers;
+  s.symbols = &names_;
+  s.loss = doc_.loss;
+  return s;
+}
+
+std::vector<std::string> text_writer::formula_rows(const trace::expression& e) const {
+  std::vector<std::string> rows;
+  if (e.empty()) return rows;
+  rows.push_back(join(lt::render_terms(e, style(false))));
+  if (e.nodes.size() > 1) rows.push_back(join(lt::render_terms(e, style(true))));
+  return rows;
+}
+
+std::string text_writer::derivative(const trace::derivative& d) const {
+  std::string s = lt::derivative_symbol(name(d.of), name(d.wrt), lt::formula_style::form::text);
+  if (d.via && d.via_needed) s += " (via " + name(*d.via) + ")";
+  return s;
+}
+
+void text_writer::heading(std::string_view title, char underline) {
+  if (!out_.empty()) out_ += '\n';
+  line(title);
+  line(std::string(columns(title), underline));
+}
+
+void text_writer::derivation(std::string_view indent, const std::string& lhs,
+                             const std::vector<std::string>& given_rows) {
+  // Drop a row that repeats the one before it (`= 0.05` after `= 0.05`).
+  std::vector<std::string> rows;
+  for (const std::string& r : given_rows) {
+    if (rows.empty() || rows.back() != r) rows.push_back(r);
+  }
+  std::string one_line = std::string(indent) + lhs;
+  for (const std::string& r : rows)
+    one_line += " = " + r;
+  if (columns(one_line) <= options_.width || rows.size() <= 1) {
+    line(one_line);
+    return;
+  }
+  const std::string continuation = std::string(indent) + std::string(columns(lhs), ' ');
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    line((k == 0 ? std::string(indent) + lhs : continuation) + " = " + rows[k]);
+  }
+}
+
+void text_writer::table(std::string_view indent, const std::vector<std::vector<std::string>>& rows,
+                        const std::vector<bool>& right_aligned) {
+  std::vector<std::size_t> widths;
+  for (const auto& r : rows) {
+    if (widths.size() < r.size()) widths.resize(r.size(), 0);
+    for (std::size_t c = 0; c < r.size(); ++c)
+      widths[c] = std::max(widths[c], columns(r[c]));
+  }
+  for (const auto& r : rows) {
+    std::string s(indent);
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      const bool last = c + 1 == r.size();
+      const bool right = c < right_aligned.size() && right_aligned[c];
+      const std::size_t w = columns(r[c]);
+      if (right && w < widths[c]) s.append(widths[c] - w, ' ');
+      s += last && !right ? r[c] : (right ? r[c] : pad(r[c], widths[c]));
+      if (!last) s += "  ";
+    }
+    while (!s.empty() && s.back() == ' ')
+      s.pop_back();
+    line(s);
+  }
+}
+
+void text_writer::summary() {
+  const trace::settings& c = doc_.config;
+  heading(printable(doc_.title.empty() ? "Worked backpropagation example" : doc_.title), '=');
+  if (!doc_.source.empty()) line("Model:      " + printable(doc_.source));
+  std::string rounding = c.display.rounding;
+  std::replace(rounding.begin(), rounding.end(), '_', ' ');
+  line(fmt::format("Precision:  {}; numbers shown rounded to {} ({})", c.precision,
+                   c.display.description, rounding));
+  if (!c.optimizer.name.empty()) {
+    std::string o = "Optimizer:  " + c.optimizer.name;
+    if (!c.optimizer.hyper.empty()) {
+      o += " (";
+      for (std::size_t k = 0; k < c.optimizer.hyper.size(); ++k) {
+        if (k > 0) o += ", ";
+        o += c.optimizer.hyper[k].name + " = " + c.optimizer.hyper[k].value.shown;
+      }
+      o += ")";
+    }
+    o += fmt::format("; {} {}; update order: {}", c.steps, c.steps == 1 ? "update" : "updates",
+                     c.update_order);
+    line(o);
+    if (c.steps > doc_.iterations.size() && !doc_.iterations.empty()) {
+      std::string shown;
+      for (std::size_t k = 0; k < doc_.iterations.size(); ++k) {
+        if (k > 0) shown += ", ";
+        shown += std::to_string(doc_.iterations[k].index);
+      }
+      line("Traced:     iterations " + shown +
+           (c.traced_description.empty() ? std::string() : " (" + c.traced_description + ")"));
+    }
+  }
+}
+
+void text_writer::given(const trace::snapshot& values, std::string_view title) {
+  heading(title, '-');
+  std::vector<std::vector<std::string>> rows;
+  for (quantity_index g : doc_.given) {
+    if (g >= doc_.quantities.size()) continue;
+    rows.push_back({name(g), std::string(trace::to_string(doc_.quantities[g].kind)),
+                    g < values.values.size() ? values.values[g].shown : std::string()});
+  }
+  table("  ", rows, {false, false, false});
+}
+
+void text_writer::forward(const trace::iteration& it) {
+  const bool has_targets =
+      std::any_of(doc_.quantities.begin(), doc_.quantities.end(),
+                  [](const trace::quantity& q) { return q.kind == quantity_kind::target; });
+  // Quantities computed from a target, and the loss, are "the error".
+  std::vector<bool> uses_target(doc_.quantities.size(), false);
+  for (quantity_index i = 0; i < doc_.quantities.size(); ++i) {
+    const trace::quantity& q = doc_.quantities[i];
+    if (q.kind == quantity_kind::target) uses_target[i] = true;
+    for (const trace::expr_node& n : q.formula.nodes) {
+      if (n.kind == trace::expr_kind::quantity && n.quantity < i && uses_target[n.quantity]) {
+        uses_target[i] = true;
+      }
+    }
+  }
+  const std::string suffix =
+      doc_.iterations.size() > 1 ? fmt::format(" (iteration {})", it.index) : std::string();
+  bool network_started = false;
+  bool error_started = false;
+  for (const trace::forward_step& step : it.forward_steps) {
+    const bool error_part = step.quantity == doc_.loss ||
+                            (step.quantity < uses_target.size() && uses_target[step.quantity]);
+    if (!error_part && !network_started) {
+      network_started = true;
+      heading("Forward pass" + suffix, '-');
+    }
+    if (error_part && !error_started) {
+      error_started = true;
+      heading((has_targets ? "Error" : "Function value") + suffix, '-');
+    }
+    std::vector<std::string> rows = formula_rows(step.formula);
+    rows.push_back(step.value.shown);
+    derivation("  ", name(step.quantity), rows);
+  }
+}
+
+void text_writer::gradient(const trace::gradient_step& step, std::string_view title) {
+  if (!title.empty()) {
+    out_ += '\n';
+    line(std::string("  ") + std::string(title));
+  }
+  const bool product = step.combine == trace::gradient_step::kind::product;
+  const std::string op = product ? " * " : " + ";
+  std::string chain;
+  for (std::size_t k = 0; k < step.factors.size(); ++k) {
+    if (k > 0) chain += op;
+    chain += derivative(step.factors[k].d);
+  }
+  const std::string lhs = derivative(step.d);
+  line("    " + lhs + " = " + chain);
+  for (const trace::factor& f : step.factors) {
+    const bool fresh =
+        derived_.insert({f.d.of, f.d.wrt, f.d.via ? std::int64_t(*f.d.via) : -1, f.value.exact})
+            .second;
+    if (!f.form.empty() && fresh) {
+      std::vector<std::string> rows = formula_rows(f.form);
+      rows.push_back(f.value.shown);
+      derivation("      ", derivative(f.d), rows);
+    } else {
+      line("      " + derivative(f.d) + " = " + f.value.shown + "  (from above)");
+    }
+  }
+  std::string numbers;
+  for (std::size_t k = 0; k < step.factors.size(); ++k) {
+    const std::string& v = step.factors[k].value.shown;
+    if (k > 0) numbers += op;
+    numbers += k > 0 && lt::is_negative(v) ? "(" + v + ")" : v;
+  }
+  std::vector<std::string> rows;
+  if (step.factors.size() > 1) rows.push_back(numbers);
+  rows.push_back(step.value.shown);
+  derivation("    ", lhs, rows);
+  derived_.insert(
+      {step.d.of, step.d.wrt, step.d.via ? std::int64_t(*step.d.via) : -1, step.value.exact});
+}
+
+void text_writer::backward(const trace::iteration& it) {
+  if (it.backward.empty()) return;
+  heading(doc_.iterations.size() > 1 ? fmt::format("Backward pass (iteration {})", it.index)
+                                     : std::string("Backward pass"),
+          '-');
+  for (const trace::gradient_step& step : it.backward) {
+    gradient(step, step.parameter ? "Gradient for " + name(*step.parameter)
+                                  : "Intermediate: " + derivative(step.d));
+  }
+}
+
+void text_writer::updates(const trace::iteration& it) {
+  if (it.updates.empty()) return;
+  heading(fmt::format(
+              "Updates ({}){}", doc_.config.update_order,
+              doc_.iterations.size() > 1 ? fmt::format(", iteration {}", it.index) : std::string()),
+          '-');
+  const trace::optimizer_settings& o = doc_.config.optimizer;
+  for (const trace::rule_line& r : o.rule) {
+    line("  rule: " + r.lhs_text + " <- " + join(lt::render_terms(r.rhs, style(false))));
+  }
+  std::vector<bool> recomputed_shown(it.recomputed.size(), false);
+  for (const trace::parameter_update& u : it.updates) {
+    for (std::size_t k = 0; k < it.recomputed.size(); ++k) {
+      if (recomputed_shown[k]) continue;
+      const bool needed =
+          std::any_of(it.recomputed.begin() + static_cast<std::ptrdiff_t>(k), it.recomputed.end(),
+                      [&](const trace::gradient_step& g) { return g.parameter == u.parameter; });
+      if (!needed) break;
+      recomputed_shown[k] = true;
+      const trace::gradient_step& g = it.recomputed[k];
+      gradient(g, g.parameter ? "Gradient for " + name(*g.parameter) +
+                                    ", recomputed with the updated weights"
+                              : std::string());
+    }
+    for (const trace::assignment& a : u.lines) {
+      std::vector<std::string> rows = formula_rows(a.rhs);
+      rows.push_back(a.value.shown);
+      derivation("  ", a.is_parameter ? name(u.parameter) + "+" : printable(a.lhs_text), rows);
+    }
+  }
+}
+
+void text_writer::values_and_gradients(const trace::iteration& it) {
+  if (it.gradients.empty()) return;
+  heading(doc_.iterations.size() > 1 ? fmt::format("Values and gradients (iteration {})", it.index)
+                                     : std::string("Values and gradients"),
+          '-');
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"quantity", "kind", "value", "d" + name(doc_.loss) + "/d(quantity)"});
+  std::vector<quantity_index> order = doc_.given;
+  order.insert(order.end(), doc_.computed.begin(), doc_.computed.end());
+  for (quantity_index q : order) {
+    if (q >= doc_.quantities.size()) continue;
+    rows.push_back({name(q), std::string(trace::to_string(doc_.quantities[q].kind)),
+                    q < it.forward.values.size() ? it.forward.values[q].shown : std::string(),
+                    q < it.gradients.size() ? it.gradients[q].shown : std::string()});
+  }
+  table("  ", rows, {false, false, false, false});
+  if (!it.updates.empty()) {
+    out_ += '\n';
+    std::vector<std::vector<std::string>> summary;
+    summary.push_back({"parameter", "value", "gradient", "updated"});
+    for (const trace::parameter_update& u : it.updates) {
+      summary.push_back(
+          {name(u.parameter),
+           u.parameter < it.forward.values.size() ? it.forward.values[u.parameter].shown : "",
+           u.gradient.shown, u.lines.empty() ? std::string() : u.lines.back().value.shown});
+    }
+    table("  ", summary, {false, false, false, false});
+  }
+}
+
+void text_writer::error_after(const trace::iteration& it) {
+  if (it.updates.empty()) return;
+  const auto point =
+      std::find_if(doc_.loss_history.begin(), doc_.loss_history.end(),
+                   [&](const trace::loss_point& p) { return p.updates == it.index; });
+  if (point == doc_.loss_history.end()) return;
+  out_ += '\n';
+  line(fmt::format("Error after update {}: {} = {} (before: {})", it.index, name(doc_.loss),
+                   point->loss.shown, it.forward.loss.shown));
+}
+
+void text_writer::loss_history() {
+  const std::vector<trace::loss_point>& h = doc_.loss_history;
+  if (h.size() <= 2) return;
+  heading("Loss history", '-');
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"updates", name(doc_.loss)});
+  const std::vector<std::size_t> picked = pick_rows(h.size(), options_.table_rows);
+  for (std::size_t i : picked)
+    rows.push_back({std::to_string(h[i].updates), h[i].loss.shown});
+  table("  ", rows, {true, false});
+  if (picked.size() < h.size()) {
+    line(fmt::format("  ({} of {} rows shown, evenly spaced)", picked.size(), h.size()));
+  }
+}
+
+std::string text_writer::run() {
+  summary();
+  if (doc_.iterations.empty()) {
+    given(doc_.final_state, "Given values");
+    if (!doc_.final_state.loss.empty()) {
+      out_ += '\n';
+      line(name(doc_.loss) + " = " + doc_.final_state.loss.shown);
+    }
+  }
+  for (const trace::iteration& it : doc_.iterations) {
+    derived_.clear();
+    given(it.forward, it.index <= 1 ? std::string("Given values")
+                                    : fmt::format("Values at the start of iteration {}", it.index));
+    forward(it);
+    backward(it);
+    updates(it);
+    values_and_gradients(it);
+    error_after(it);
+  }
+  loss_history();
+  return std::move(out_);
+}
+
+}  // namespace
+
+std::string to_text(const trace::document& doc, const text_options& options) {
+  return text_writer(doc, options).run();
+}
+
+}  // namespace chainrule::exporters
