@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 namespace chainrule::exporters {
@@ -29,43 +30,54 @@ struct memory_reader {
   std::size_t position = 0;
 };
 
-// Hands the lexer one line at a time, as cgraph's own agmemread does, so its line numbers in
-// error messages stay right.
-int read_line(void* channel, char* buffer, int size) {
+// Hands the lexer one byte at a time. cgraph's lexer keeps what it has read but not consumed in a
+// global buffer that the next parse starts from, so whatever followed the graph (a newline, a
+// second graph) would otherwise leak into the next call, and shift its line numbers.
+int read_byte(void* channel, char* buffer, int size) {
   auto* reader = static_cast<memory_reader*>(channel);
   if (size <= 0 || reader->position >= reader->text.size()) return 0;
-  const std::string_view rest = reader->text.substr(reader->position);
-  std::size_t length = std::min(rest.size(), static_cast<std::size_t>(size));
-  if (const std::size_t newline = rest.substr(0, length).find('\n');
-      newline != std::string_view::npos) {
-    length = newline + 1;
-  }
-  std::memcpy(buffer, rest.data(), length);
-  reader->position += length;
-  return static_cast<int>(length);
+  buffer[0] = reader->text[reader->position++];
+  return 1;
 }
 
-// cgraph's default ID discipline numbers anonymous objects from one process-wide counter, and an
-// anonymous root graph's name ("%7") ends up in the SVG, so the same text rendered twice differs.
-// This discipline is the default one with the counter kept per root graph instead.
+// cgraph's default ID discipline makes output depend on things other than the text:
+// - anonymous objects are numbered from one process-wide counter, and an anonymous root graph's
+//   name ("%7") ends up in the SVG;
+// - a named object's ID is the address of its interned name, and subgraphs are kept (and laid
+//   out) in ID order, i.e. in heap-address order.
+// This discipline numbers both per root graph, in order of first appearance: names get even IDs
+// (2, 4, ...), anonymous objects odd ones (1, 3, ...), as in the default, which tells them apart
+// by parity.
 struct id_state {
+  explicit id_state(Agraph_t* graph) : root(graph) {}
+
   Agraph_t* root;
-  IDTYPE next_anonymous = 1;  // odd, so it never collides with string pointers (always even)
+  IDTYPE next_anonymous = 1;
+  IDTYPE next_named = 2;
+  std::unordered_map<std::string, IDTYPE> ids;
+  std::unordered_map<IDTYPE, char*> names;  // interned with agstrdup, as Graphviz expects
 };
 
 void* id_open(Agraph_t* root, Agdisc_t*) noexcept {
-  return new id_state{root};
+  return new id_state(root);
 }
 
 long id_map(void* state, int, char* name, IDTYPE* id, int create) noexcept {
   auto* ids = static_cast<id_state*>(state);
-  if (name != nullptr) {
-    char* interned = create != 0 ? agstrdup(ids->root, name) : agstrbind(ids->root, name);
-    *id = reinterpret_cast<IDTYPE>(interned);
-  } else {
+  if (name == nullptr) {
     *id = ids->next_anonymous;
     ids->next_anonymous += 2;
+    return 1;
   }
+  if (const auto found = ids->ids.find(name); found != ids->ids.end()) {
+    *id = found->second;
+    return 1;
+  }
+  if (create == 0) return 0;
+  *id = ids->next_named;
+  ids->next_named += 2;
+  ids->ids.emplace(name, *id);
+  ids->names.emplace(*id, agstrdup(ids->root, name));
   return 1;
 }
 
@@ -73,16 +85,20 @@ long id_alloc(void*, int, IDTYPE) noexcept {
   return 0;
 }  // callers may not choose IDs
 
-void id_free(void* state, int, IDTYPE id) noexcept {
-  if (id % 2 == 0) agstrfree(static_cast<id_state*>(state)->root, reinterpret_cast<char*>(id));
-}
+// Several objects can share a name (a node and a subgraph), so names are released at close.
+void id_free(void*, int, IDTYPE) noexcept {}
 
-char* id_print(void*, int, IDTYPE id) noexcept {
-  return id % 2 == 0 ? reinterpret_cast<char*>(id) : nullptr;
+char* id_print(void* state, int, IDTYPE id) noexcept {
+  const auto* ids = static_cast<id_state*>(state);
+  const auto found = ids->names.find(id);
+  return found == ids->names.end() ? nullptr : found->second;
 }
 
 void id_close(void* state) noexcept {
-  delete static_cast<id_state*>(state);
+  auto* ids = static_cast<id_state*>(state);
+  for (const auto& [id, name] : ids->names)
+    agstrfree(ids->root, name);
+  delete ids;
 }
 
 void id_register(void*, int, void*) noexcept {}
@@ -155,8 +171,9 @@ graph_ptr read_graph(std::string_view dot) {
     throw graphviz_error("Graphviz: DOT text too large");
   }
   memory_reader reader{dot};
-  Agiodisc_t io = {read_line, AgIoDisc.putstr, AgIoDisc.flush};
+  Agiodisc_t io = {read_byte, AgIoDisc.putstr, AgIoDisc.flush};
   Agdisc_t discipline = {&AgMemDisc, &per_graph_ids, &io};
+  agreadline(1);  // the lexer's line counter is global and would go on from the previous text
   graph_ptr graph(agread(&reader, &discipline));
   if (graph == nullptr || agerrors() >= AGERR) {
     throw graphviz_error("Graphviz could not parse the DOT text: " + message_capture::text());
@@ -284,6 +301,9 @@ std::string render_dot(std::string_view dot, image_format format) {
 dot_graph parse_dot(std::string_view dot) {
   const std::lock_guard lock(graphviz_mutex());
   const message_capture capture;
+  // gvContext declares process-wide attribute defaults (a node's label is "\\N"); without it
+  // a graph parsed first would read differently from one parsed after a render.
+  (void)context();
   const graph_ptr graph = read_graph(dot);
   Agraph_t* root = graph.get();
 

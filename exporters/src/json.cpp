@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: MIT
+#include "chainrule/exporters/json.hpp"
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace chainrule::exporters {
+
+namespace {
+
+// ordered_json keeps keys in insertion order, which is what makes the output byte-stable.
+using json = nlohmann::ordered_json;
+using trace::quantity_index;
+
+constexpr std::string_view format_tag = "chainrule-trace";
+
+constexpr std::array quantity_kinds = {
+    trace::quantity_kind::input,    trace::quantity_kind::target,   trace::quantity_kind::parameter,
+    trace::quantity_kind::constant, trace::quantity_kind::computed, trace::quantity_kind::loss};
+constexpr std::array layouts = {trace::layout::leaf, trace::layout::prefix, trace::layout::infix,
+                                trace::layout::function};
+constexpr std::array expr_kinds = {trace::expr_kind::quantity, trace::expr_kind::derivative,
+                                   trace::expr_kind::symbol, trace::expr_kind::literal,
+                                   trace::expr_kind::apply};
+constexpr std::array combines = {trace::gradient_step::kind::product,
+                                 trace::gradient_step::kind::sum};
+
+// ---- writing
+// -------------------------------------------------------------------------------------
+
+json write(const trace::number& n) {
+  if (n.exact.empty() && n.shown.empty()) return nullptr;
+  json j = json::object();
+  j["exact"] = n.exact;
+  j["shown"] = n.shown;
+  return j;
+}
+
+template <typename T>
+json write_optional(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json write_numbers(const std::vector<trace::number>& numbers) {
+  json j = json::array();
+  for (const trace::number& n : numbers)
+    j.push_back(write(n));
+  return j;
+}
+
+// Expression nodes are the bulk of a trace. A node carries the fields its kind uses, plus any
+// other field that differs from its default (so reading it back restores it exactly).
+json write(const trace::expression& e) {
+  static const trace::expr_node defaults{};
+  json nodes = json::array();
+  for (const trace::expr_node& node : e.nodes) {
+    const trace::expr_kind kind = node.kind;
+    const bool is_quantity = kind == trace::expr_kind::quantity;
+    const bool is_derivative = kind == trace::expr_kind::derivative;
+    const bool is_symbol = kind == trace::expr_kind::symbol;
+    const bool is_literal = kind == trace::expr_kind::literal;
+    const bool is_apply = kind == trace::expr_kind::apply;
+    json j = json::object();
+    j["kind"] = trace::to_string(kind);
+    if (is_quantity || is_derivative || node.quantity != defaults.quantity) {
+      j["quantity"] = node.quantity;
+    }
+    if (is_derivative || node.of != defaults.of) j["of"] = node.of;
+    if (is_symbol || is_literal || is_apply || !node.text.empty()) j["text"] = node.text;
+    if (is_symbol || is_apply || !node.latex.empty()) j["latex"] = node.latex;
+    if (is_apply || !node.op.empty()) j["op"] = node.op;
+    if (is_apply || node.notation != defaults.notation) {
+      j["notation"] = trace::to_string(node.notation);
+    }
+    if (is_apply || node.precedence != defaults.precedence) j["precedence"] = node.precedence;
+    if (is_apply || !node.args.empty()) j["args"] = node.args;
+    if (node.self) j["self"] = *node.self;
+    if (node.selected) j["selected"] = *node.selected;
+    if (!node.value.empty() || !node.value.shown.empty()) j["value"] = write(node.value);
+    nodes.push_back(std::move(j));
+  }
+  return nodes;
+}
+
+json write(const trace::settings& s) {
+  json display = json::object();
+  display["significant"] = s.display.significant;
+  display["count"] = s.display.count;
+  display["rounding"] = s.display.rounding;
+  display["strip_trailing_zeros"] = s.display.strip_trailing_zeros;
+  display["description"] = s.display.description;
+
+  json hyper = json::array();
+  for (const trace::hyper_parameter& h : s.optimizer.hyper) {
+    json j = json::object();
+    j["name"] = h.name;
+    j["text"] = h.text;
+    j["latex"] = h.latex;
+    j["value"] = write(h.value);
+    j["source"] = h.source;
+    hyper.push_back(std::move(j));
+  }
+  json rule = json::array();
+  for (const trace::rule_line& line : s.optimizer.rule) {
+    json j = json::object();
+    j["lhs_text"] = line.lhs_text;
+    j["lhs_latex"] = line.lhs_latex;
+    j["rhs"] = write(line.rhs);
+    rule.push_back(std::move(j));
+  }
+  json optimizer = json::object();
+  optimizer["name"] = s.optimizer.name;
+  optimizer["hyper"] = std::move(hyper);
+  optimizer["rule"] = std::move(rule);
+
+  json j = json::object();
+  j["precision"] = s.precision;
+  j["digits"] = s.digits;
+  j["display"] = std::move(display);
+  j["optimizer"] = std::move(optimizer);
+  j["update_order"] = s.update_order;
+  j["steps"] = s.steps;
+  j["traced_description"] = s.traced_description;
+  j["traced"] = s.traced;
+  return j;
+}
+
+json write(const trace::quantity& q, std::size_t index) {
+  json j = json::object();
+  j["index"] = index;
+  j["name"] = q.name;
+  j["symbol"] = q.symbol;
+  j["kind"] = trace::to_string(q.kind);
+  j["op"] = q.op;
+  j["folded_into"] = write_optional(q.folded_into);
+  j["rank"] = q.rank;
+  j["formula"] = write(q.formula);
+  j["source"] = q.source;
+  return j;
+}
+
+json write(const std::vector<trace::edge>& edges) {
+  json array = json::array();
+  for (const trace::edge& e : edges) {
+    json j = json::object();
+    j["from"] = e.from;
+    j["to"] = e.to;
+    j["partial"] = write(e.partial);
+    array.push_back(std::move(j));
+  }
+  return array;
+}
+
+json write(const trace::snapshot& s) {
+  json j = json::object();
+  j["values"] = write_numbers(s.values);
+  j["loss"] = write(s.loss);
+  return j;
+}
+
+json write(const trace::derivative& d) {
+  json j = json::object();
+  j["of"] = d.of;
+  j["wrt"] = d.wrt;
+  j["via"] = write_optional(d.via);
+  j["via_needed"] = d.via_needed;
+  return j;
+}
+
+json write(const std::vector<trace::gradient_step>& steps) {
+  json array = json::array();
+  for (const trace::gradient_step& step : steps) {
+    json factors = json::array();
+    for (const trace::factor& f : step.factors) {
+      json j = json::object();
+      j["d"] = write(f.d);
+      j["form"] = write(f.form);
+      j["value"] = write(f.value);
+      j["defined_by"] = write_optional(f.defined_by);
+      factors.push_back(std::move(j));
+    }
+    json j = json::object();
+    j["combine"] = trace::to_string(step.combine);
+    j["d"] = write(step.d);
+    j["factors"] = std::move(factors);
+    j["value"] = write(step.value);
+    j["parameter"] = write_optional(step.parameter);
+    array.push_back(std::move(j));
+  }
+  return array;
+}
+
+json write(const trace::iteration& it) {
+  json forward_steps = json::array();
+  for (const trace::forward_step& step : it.forward_steps) {
+    json j = json::object();
+    j["quantity"] = step.quantity;
+    j["formula"] = write(step.formula);
+    j["value"] = write(step.value);
+    forward_steps.push_back(std::move(j));
+  }
+  json updates = json::array();
+  for (const trace::parameter_update& update : it.updates) {
+    json lines = json::array();
+    for (const trace::assignment& line : update.lines) {
+      json j = json::object();
+      j["lhs_text"] = line.lhs_text;
+      j["lhs_latex"] = line.lhs_latex;
+      j["is_parameter"] = line.is_parameter;
+      j["rhs"] = write(line.rhs);
+      j["before"] = write(line.before);
+      j["value"] = write(line.value);
+      lines.push_back(std::move(j));
+    }
+    json j = json::object();
+    j["parameter"] = update.parameter;
+    j["gradient"] = write(update.gradient);
+    j["lines"] = std::move(lines);
+    updates.push_back(std::move(j));
+  }
+  json j = json::object();
+  j["index"] = it.index;
+  j["forward"] = write(it.forward);
+  j["forward_steps"] = std::move(forward_steps);
+  j["gradients"] = write_numbers(it.gradients);
+  j["edge_partials"] = write_numbers(it.edge_partials);
+  j["engine_edge_partials"] = write_numbers(it.engine_edge_partials);
+  j["backward"] = write(it.backward);
+  j["updates"] = std::move(updates);
+  j["recomputed"] = write(it.recomputed);
+  return j;
+}
+
+json write(const trace::document& doc) {
+  json quantities = json::array();
+  for (std::size_t q = 0; q < doc.quantities.size(); ++q) {
+    quantities.push_back(write(doc.quantities[q], q));
+  }
+  json iterations = json::array();
+  for (const trace::iteration& it : doc.iterations)
+    iterations.push_back(write(it));
+  json history = json::array();
+  for (const trace::loss_point& point : doc.loss_history) {
+    json j = json::object();
+    j["updates"] = point.updates;
+    j["loss"] = write(point.loss);
+    history.push_back(std::move(j));
+  }
+
+  json j = json::object();
+  j["format"] = format_tag;
+  j["schema_version"] = json_schema_version;
+  j["document_schema"] = doc.schema;
+  j["title"] = doc.title;
+  j["source"] = doc.source;
+  j["settings"] = write(doc.config);
+  j["quantities"] = std::move(quantities);
+  j["given"] = doc.given;
+  j["computed"] = doc.computed;
+  j["parameters"] = doc.parameters;
+  j["loss"] = doc.loss;
+  j["edges"] = write(doc.edges);
+  j["engine_edges"] = write(doc.engine_edges);
+  j["iterations"] = std::move(iterations);
+  j["loss_history"] = std::move(history);
+  j["final_state"] = write(doc.final_state);
+  return j;
+}
+
+// ---- reading
+// -------------------------------------------------------------------------------------
+
+[[noreturn]] void fail(const std::string& path, std::string_view message) {
+  throw json_error("trace JSON: " + (path.empty() ? std::string("/") : path) + ": " +
+                   std::string(message));
+}
+
+std::string_view type_name(const json& j) {
+  if (j.is_number_integer() || j.is_number_unsigned()) return "an integer";
+  if (j.is_number()) return "a non-integer number";
+  return j.type_name();
+}
+
+void expect_object(const json& j, const std::string& path) {
+  if (!j.is_object()) fail(path, "expected an object, found " + std::string(type_name(j)));
+}
+
+// The member `key` of an object, which must be present.
+const json& member(const json& object, std::string_view key, const std::string& path) {
+  expect_object(object, path);
+  const auto found = object.find(key);
+  if (found == object.end()) fail(path, "missing key \"" + std::string(key) + "\"");
+  return *found;
+}
+
+// The member `key`, or null if absent (for fields written only when not at their default).
+const json* optional_member(const json& object, std::string_view key) {
+  const auto found = object.find(key);
+  return found == object.end() ? nullptr : &*found;
+}
+
+std::string read_string(const json& j, const std::string& path) {
+  if (!j.is_string()) fail(path, "expected a string, found " + std::string(type_name(j)));
+  return j.get<std::string>();
+}
+
+bool read_bool(const json& j, const std::string& path) {
+  if (!j.is_boolean()) fail(path, "expected true or false, found " + std::string(type_name(j)));
+  return j.get<bool>();
+}
+
+// Any integer type, range-checked.
+template <typename T>
+T read_integer(const json& j, const std::string& path) {
+  static_assert(std::is_integral_v<T>);
+  const auto out_of_range = [&]() {
+    fail(path, "integer out of range [" + std::to_string(std::numeric_limits<T>::min()) + ", " +
+                   std::to_string(std::numeric_limits<T>::max()) + "]");
+  };
+  if (j.is_number_unsigned()) {
+    const auto value = j.get<std::uint64_t>();
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) out_of_range();
+    return static_cast<T>(value);
+  }
+  if (j.is_number_integer()) {
+    const auto value = j.get<std::int64_t>();
+    if constexpr (std::is_unsigned_v<T>) {
+      if (value < 0) out_of_range();
+      if (static_cast<std::uint64_t>(value) > std::numeric_limits<T>::max()) out_of_range();
+    } else {
+      if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max()) {
+        out_of_range();
+      }
+    }
+    return static_cast<T>(value);
+  }
+  fail(path, "expected an integer, found " + std::string(type_name(j)));
+}
+
+trace::number read_number(const json& j, const std::string& path) {
+  if (j.is_null()) return {};
+  trace::number n;
+  n.exact = read_string(member(j, "exact", path), path + "/exact");
+  n.shown = read_string(member(j, "shown", path), path + "/shown");
+  return n;
+}
+
+template <typename T>
+std::optional<T> read_optional_integer(const json& j, const std::string& path) {
+  if (j.is_null()) return std::nullopt;
+  return read_integer<T>(j, path);
+}
+
+template <typename Read>
+auto read_array(const json& j, const std::string& path, Read read_element) {
+  using element = decltype(read_element(j, path));
+  if (!j.is_array()) fail(path, "expected an array, found " + std::string(type_name(j)));
+  std::vector<element> out;
+  out.reserve(j.size());
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    out.push_back(read_element(j[i], path + "/" + std::to_string(i)));
+  }
+  return out;
+}
+
+template <typename Enum, std::size_t N>
+Enum read_enum(const json& j, const std::string& path, const std::array<Enum, N>& values) {
+  const std::string text = read_string(j, path);
+  std::string known;
+  for (const Enum value : values) {
+    if (trace::to_string(value) == text) return value;
+    known += (known.empty() ? "" : ", ") + std::string(trace::to_string(value));
+  }
+  fail(path, "unknown value \"" + text + "\" (expected one of " + known + ")");
+}
+
+std::vector<trace::number> read_numbers(const json& j, const std::string& path) {
+  return read_array(j, path, read_number);
+}
+
+template <typename T>
+std::vector<T> read_integers(const json& j, const std::string& path) {
+  return read_array(j, path, read_integer<T>);
+}
+
+trace::expression read_expression(const json& j, const std::string& path) {
+  static const trace::expr_node defaults{};
+  trace::expression e;
+  e.nodes = read_array(j, path, [](const json& n, const std::string& at) {
+    trace::expr_node node;
+    node.kind = read_enum(member(n, "kind", at), at + "/kind", expr_kinds);
+    const auto field = [&](std::string_view key, bool required) -> const json* {
+      const json* value = optional_member(n, key);
+      if (value == nullptr && required) fail(at, "missing key \"" + std::string(key) + "\"");
+      return value;
+    };
+    const bool is_quantity = node.kind == trace::expr_kind::quantity;
+    const bool is_derivative = node.kind == trace::expr_kind::derivative;
+    const bool is_symbol = node.kind == trace::expr_kind::symbol;
+    const bool is_literal = node.kind == trace::expr_kind::literal;
+    const bool is_apply = node.kind == trace::expr_kind::apply;
+    if (const json* v = field("quantity", is_quantity || is_derivative)) {
+      node.quantity = read_integer<quantity_index>(*v, at + "/quantity");
+    }
+    if (const json* v = field("of", is_derivative)) {
+      node.of = read_integer<quantity_index>(*v, at + "/of");
+    }
+    if (const json* v = field("text", is_symbol || is_literal || is_apply)) {
+      node.text = read_string(*v, at + "/text");
+    }
+    if (const json* v = field("latex", is_symbol || is_apply)) {
+      node.latex = read_string(*v, at + "/latex");
+    }
+    if (const json* v = field("op", is_apply)) node.op = read_string(*v, at + "/op");
+    if (const json* v = field("notation", is_apply)) {
+      node.notation = read_enum(*v, at + "/notation", layouts);
+    }
+    if (const json* v = field("precedence", is_apply)) {
+      node.precedence = read_integer<int>(*v, at + "/precedence");
+    } else {
+      node.precedence = defaults.precedence;
+    }
+    if (const json* v = field("args", is_apply)) {
+      node.args = read_integers<std::uint32_t>(*v, at + "/args");
+    }
+    if (const json* v = field("self", false)) {
+      node.self = read_optional_integer<std::uint32_t>(*v, at + "/self");
+    }
+    if (const json* v = field("selected", false)) {
+      node.selected = read_optional_integer<std::uint32_t>(*v, at + "/selected");
+    }
+    if (const json* v = field("value", false)) node.value = read_number(*v, at + "/value");
+    return node;
+  });
+  return e;
+}
+
+trace::settings read_settings(const json& j, const std::string& path) {
+  trace::settings s;
+  s.precision = read_string(member(j, "precision", path), path + "/precision");
+  s.digits = read_integer<unsigned>(member(j, "digits", path), path + "/digits");
+
+  const std::string dpath = path + "/display";
+  const json& display = member(j, "display", path);
+  s.display.significant = read_bool(member(display, "significant", dpath), dpath + "/significant");
+  s.display.count = read_integer<int>(member(display, "count", dpath), dpath + "/count");
+  s.display.rounding = read_string(member(display, "rounding", dpath), dpath + "/rounding");
+  s.display.strip_trailing_zeros =
+      read_bool(member(display, "strip_trailing_zeros", dpath), dpath + "/strip_trailing_zeros");
+  s.display.description =
+      read_string(member(display, "description", dpath), dpath + "/description");
+
+  const std::string opath = path + "/optimizer";
+  const json& optimizer = member(j, "optimizer", path);
+  s.optimizer.name = read_string(member(optimizer, "name", opath), opath + "/name");
+  s.optimizer.hyper = read_array(member(optimizer, "hyper", opath), opath + "/hyper",
+                                 [](const json& h, const std::string& at) {
+                                   trace::hyper_parameter out;
+                                   out.name = read_string(member(h, "name", at), at + "/name");
+                                   out.text = read_string(member(h, "text", at), at + "/text");
+                                   out.latex = read_string(member(h, "latex", at), at + "/latex");
+                                   out.value = read_number(member(h, "value", at), at + "/value");
+                                   out.source =
+                                       read_string(member(h, "source", at), at + "/source");
+                                   return out;
+                                 });
+  s.optimizer.rule = read_array(
+      member(optimizer, "rule", opath), opath + "/rule", [](const json& r, const std::string& at) {
+        trace::rule_line out;
+        out.lhs_text = read_string(member(r, "lhs_text", at), at + "/lhs_text");
+        out.lhs_latex = read_string(member(r, "lhs_latex", at), at + "/lhs_latex");
+        out.rhs = read_expression(member(r, "rhs", at), at + "/rhs");
+        return out;
+      });
+
+  s.update_order = read_string(member(j, "update_order", path), path + "/update_order");
+  s.steps = read_integer<std::uint64_t>(member(j, "steps", path), path + "/steps");
+  s.traced_description =
+      read_string(member(j, "traced_description", path), path + "/traced_description");
+  s.traced = read_integers<std::uint64_t>(member(j, "traced", path), path + "/traced");
+  return s;
+}
+
+trace::quantity read_quantity(const json& j, const std::string& path) {
+  trace::quantity q;
+  q.name = read_string(member(j, "name", path), path + "/name");
+  q.symbol = read_string(member(j, "symbol", path), path + "/symbol");
+  q.kind = read_enum(member(j, "kind", path), path + "/kind", quantity_kinds);
+  q.op = read_string(member(j, "op", path), path + "/op");
+  q.folded_into =
+      read_optional_integer<quantity_index>(member(j, "folded_into", path), path + "/folded_into");
+  q.rank = read_integer<std::uint32_t>(member(j, "rank", path), path + "/rank");
+  q.formula = read_expression(member(j, "formula", path), path + "/formula");
+  q.source = read_string(member(j, "source", path), path + "/source");
+  return q;
+}
+
+trace::edge read_edge(const json& j, const std::string& path) {
+  trace::edge e;
+  e.from = read_integer<quantity_index>(member(j, "from", path), path + "/from");
+  e.to = read_integer<quantity_index>(member(j, "to", path), path + "/to");
+  e.partial = read_expression(member(j, "partial", path), path + "/partial");
+  return e;
+}
+
+trace::snapshot read_snapshot(const json& j, const std::string& path) {
+  trace::snapshot s;
+  s.values = read_numbers(member(j, "values", path), path + "/values");
+  s.loss = read_number(member(j, "loss", path), path + "/loss");
+  return s;
+}
+
+trace::derivative read_derivative(const json& j, const std::string& path) {
+  trace::derivative d;
+  d.of = read_integer<quantity_index>(member(j, "of", path), path + "/of");
+  d.wrt = read_integer<quantity_index>(member(j, "wrt", path), path + "/wrt");
+  d.via = read_optional_integer<quantity_index>(member(j, "via", path), path + "/via");
+  d.via_needed = read_bool(member(j, "via_needed", path), path + "/via_needed");
+  return d;
+}
+
+trace::gradient_step read_gradient_step(const json& j, const std::string& path) {
+  trace::gradient_step step;
+  step.combine = read_enum(member(j, "combine", path), path + "/combine", combines);
+  step.d = read_derivative(member(j, "d", path), path + "/d");
+  step.factors = read_array(
+      member(j, "factors", path), path + "/factors", [](const json& f, const std::string& at) {
+        trace::factor out;
+        out.d = read_derivative(member(f, "d", at), at + "/d");
+        out.form = read_expression(member(f, "form", at), at + "/form");
+        out.value = read_number(member(f, "value", at), at + "/value");
+        out.defined_by =
+            read_optional_integer<std::uint32_t>(member(f, "defined_by", at), at + "/defined_by");
+        return out;
+      });
+  step.value = read_number(member(j, "value", path), path + "/value");
+  step.parameter =
+      read_optional_integer<quantity_index>(member(j, "parameter", path), path + "/parameter");
+  return step;
+}
+
+trace::assignment read_assignment(const json& j, const std::string& path) {
+  trace::assignment a;
+  a.lhs_text = read_string(member(j, "lhs_text", path), path + "/lhs_text");
+  a.lhs_latex = read_string(member(j, "lhs_latex", path), path + "/lhs_latex");
+  a.is_parameter = read_bool(member(j, "is_parameter", path), path + "/is_parameter");
+  a.rhs = read_expression(member(j, "rhs", path), path + "/rhs");
+  a.before = read_number(member(j, "before", path), path + "/before");
+  a.value = read_number(member(j, "value", path), path + "/value");
+  return a;
+}
+
+trace::iteration read_iteration(const json& j, const std::string& path) {
+  trace::iteration it;
+  it.index = read_integer<std::uint64_t>(member(j, "index", path), path + "/index");
+  it.forward = read_snapshot(member(j, "forward", path), path + "/forward");
+  it.forward_steps = read_array(
+      member(j, "forward_steps", path), path + "/forward_steps",
+      [](const json& s, const std::string& at) {
+        trace::forward_step out;
+        out.quantity = read_integer<quantity_index>(member(s, "quantity", at), at + "/quantity");
+        out.formula = read_expression(member(s, "formula", at), at + "/formula");
+        out.value = read_number(member(s, "value", at), at + "/value");
+        return out;
+      });
+  it.gradients = read_numbers(member(j, "gradients", path), path + "/gradients");
+  it.edge_partials = read_numbers(member(j, "edge_partials", path), path + "/edge_partials");
+  it.engine_edge_partials =
+      read_numbers(member(j, "engine_edge_partials", path), path + "/engine_edge_partials");
+  it.backward = read_array(member(j, "backward", path), path + "/backward", read_gradient_step);
+  it.updates = read_array(
+      member(j, "updates", path), path + "/updates", [](const json& u, const std::string& at) {
+        trace::parameter_update out;
+        out.parameter = read_integer<quantity_index>(member(u, "parameter", at), at + "/parameter");
+        out.gradient = read_number(member(u, "gradient", at), at + "/gradient");
+        out.lines = read_array(member(u, "lines", at), at + "/lines", read_assignment);
+        return out;
+      });
+  it.recomputed =
+      read_array(member(j, "recomputed", path), path + "/recomputed", read_gradient_step);
+  return it;
+}
+
+// ---- checking references -----------------------------------------------------------------------
+
+// Exporters index vectors with the numbers in a document, so a document read from a file is
+// checked for dangling references before anyone uses it.
+class reference_check {
+ public:
+  explicit reference_check(const trace::document& doc) : doc_(doc) {}
+
+  void run() {
+    const std::size_t n = doc_.quantities.size();
+    for (std::size_t q = 0; q < n; ++q) {
+      const std::string at = "/quantities/" + std::to_string(q);
+      const trace::quantity& quantity = doc_.quantities[q];
+      if (quantity.folded_into) index(*quantity.folded_into, at + "/folded_into");
+      expression(quantity.formula, at + "/formula");
+    }
+    indices(doc_.given, "/given");
+    indices(doc_.computed, "/computed");
+    indices(doc_.parameters, "/parameters");
+    if (n > 0) index(doc_.loss, "/loss");
+    edges(doc_.edges, "/edges");
+    edges(doc_.engine_edges, "/engine_edges");
+    for (std::size_t i = 0; i < doc_.iterations.size(); ++i) {
+      iteration(doc_.iterations[i], "/iterations/" + std::to_string(i));
+    }
+    size(doc_.final_state.values.size(), n, "/final_state/values", "quantities");
+  }
+
+ private:
+  const trace::document& doc_;
+
+  void index(quantity_index q, const std::string& at) const {
+    if (q >= doc_.quantities.size()) {
+      fail(at, "quantity " + std::to_string(q) + " does not exist (there are " +
+                   std::to_string(doc_.quantities.size()) + ")");
+    }
+  }
+
+  void indices(const std::vector<quantity_index>& qs, const std::string& at) const {
+    for (std::size_t i = 0; i < qs.size(); ++i)
+      index(qs[i], at + "/" + std::to_string(i));
+  }
+
+  static void size(std::size_t actual, std::size_t expected, const std::string& at,
+                   std::string_view what) {
+    if (actual != 0 && actual != expected) {
+      fail(at, std::to_string(actual) + " entries, expected one per entry of " + std::string(what) +
+                   " (" + std::to_string(expected) + ")");
+    }
+  }
+
+  void expression(const trace::expression& e, const std::string& at) const {
+    for (std::size_t k = 0; k < e.nodes.size(); ++k) {
+      const trace::expr_node& node = e.nodes[k];
+      const std::string node_at = at + "/" + std::to_string(k);
+      if (node.kind == trace::expr_kind::quantity || node.kind == trace::expr_kind::derivative) {
+        index(node.quantity, node_at + "/quantity");
+      }
+      if (node.kind == trace::expr_kind::derivative) index(node.of, node_at + "/of");
+      const auto child = [&](std::uint32_t c, const std::string& where) {
+        if (c >= k)
+          fail(where, "expression node " + std::to_string(c) + " must come before its parent " +
+                          std::to_string(k));
+      };
+      for (std::size_t a = 0; a < node.args.size(); ++a) {
+        child(node.args[a], node_at + "/args/" + std::to_string(a));
+      }
+      if (node.self) child(*node.self, node_at + "/self");
+      if (node.selected && *node.selected >= node.args.size()) {
+        fail(node_at + "/selected", "selects argument " + std::to_string(*node.selected) + " of " +
+                                        std::to_string(node.args.size()));
+      }
+    }
+  }
+
+  void edges(const std::vector<trace::edge>& es, const std::string& at) const {
+    for (std::size_t i = 0; i < es.size(); ++i) {
+      const std::string edge_at = at + "/" + std::to_string(i);
+      index(es[i].from, edge_at + "/from");
+      index(es[i].to, edge_at + "/to");
+      expression(es[i].partial, edge_at + "/partial");
+    }
+  }
+
+  void derivative(const trace::derivative& d, const std::string& at) const {
+    index(d.of, at + "/of");
+    index(d.wrt, at + "/wrt");
+    if (d.via) index(*d.via, at + "/via");
+  }
+
+  void steps(const std::vector<trace::gradient_step>& ss, std::size_t step_count,
+             const std::string& at) const {
+    for (std::size_t s = 0; s < ss.size(); ++s) {
+      const std::string step_at = at + "/" + std::to_string(s);
+      derivative(ss[s].d, step_at + "/d");
+      if (ss[s].parameter) index(*ss[s].parameter, step_at + "/parameter");
+      for (std::size_t f = 0; f < ss[s].factors.size(); ++f) {
+        const trace::factor& factor = ss[s].factors[f];
+        const std::string factor_at = step_at + "/factors/" + std::to_string(f);
+        derivative(factor.d, factor_at + "/d");
+        expression(factor.form, factor_at + "/form");
+        if (factor.defined_by && *factor.defined_by >= step_count) {
+          fail(factor_at + "/defined_by",
+               "step " + std::to_string(*factor.defined_by) + " does not exist");
+        }
+      }
+    }
+  }
+
+  void iteration(const trace::iteration& it, const std::string& at) const {
+    const std::size_t n = doc_.quantities.size();
+    size(it.forward.values.size(), n, at + "/forward/values", "quantities");
+    size(it.gradients.size(), n, at + "/gradients", "quantities");
+    size(it.edge_partials.size(), doc_.edges.size(), at + "/edge_partials", "edges");
+    size(it.engine_edge_partials.size(), doc_.engine_edges.size(), at + "/engine_edge_partials",
+         "engine_edges");
+    for (std::size_t s = 0; s < it.forward_steps.size(); ++s) {
+      const std::string step_at = at + "/forward_steps/" + std::to_string(s);
+      index(it.forward_steps[s].quantity, step_at + "/quantity");
+      expression(it.forward_steps[s].formula, step_at + "/formula");
+    }
+    steps(it.backward, it.backward.size(), at + "/backward");
+    // Recomputed steps may refer to each other or to the original backward steps.
+    steps(it.recomputed, std::max(it.backward.size(), it.recomputed.size()), at + "/recomputed");
+    for (std::size_t u = 0; u < it.updates.size(); ++u) {
+      const std::string update_at = at + "/updates/" + std::to_string(u);
+      index(it.updates[u].parameter, update_at + "/parameter");
+      for (std::size_t l = 0; l < it.updates[u].lines.size(); ++l) {
+        expression(it.updates[u].lines[l].rhs, update_at + "/lines/" + std::to_string(l) + "/rhs");
+      }
+    }
+  }
+};
+
+trace::document read_document(const json& j) {
+  expect_object(j, "");
+  const json* format = optional_member(j, "format");
+  if (format == nullptr || !format->is_string() || format->get<std::string>() != format_tag) {
+    fail("/format",
+         "not a chainrule trace (expected \"format\": \"" + std::string(format_tag) + "\")");
+  }
+  const int version = read_integer<int>(member(j, "schema_version", ""), "/schema_version");
+  if (version != json_schema_version) {
+    fail("/schema_version", "unsupported schema version " + std::to_string(version) +
+                                " (this build of chainrule reads version " +
+                                std::to_string(json_schema_version) + ")");
+  }
+  trace::document doc;
+  doc.schema = read_integer<int>(member(j, "document_schema", ""), "/document_schema");
+  if (doc.schema != trace::schema_version) {
+    fail("/document_schema", "unsupported document schema " + std::to_string(doc.schema) +
+                                 " (this build of chainrule has document schema " +
+                                 std::to_string(trace::schema_version) + ")");
+  }
+  doc.title = read_string(member(j, "title", ""), "/title");
+  doc.source = read_string(member(j, "source", ""), "/source");
+  doc.config = read_settings(member(j, "settings", ""), "/settings");
+
+  const json& quantities = member(j, "quantities", "");
+  doc.quantities = read_array(quantities, "/quantities", read_quantity);
+  for (std::size_t q = 0; q < quantities.size(); ++q) {
+    const std::string at = "/quantities/" + std::to_string(q);
+    if (read_integer<std::size_t>(member(quantities[q], "index", at), at + "/index") != q) {
+      fail(at + "/index", "must equal the quantity's position " + std::to_string(q));
+    }
+  }
+  doc.given = read_integers<quantity_index>(member(j, "given", ""), "/given");
+  doc.computed = read_integers<quantity_index>(member(j, "computed", ""), "/computed");
+  doc.parameters = read_integers<quantity_index>(member(j, "parameters", ""), "/parameters");
+  doc.loss = read_integer<quantity_index>(member(j, "loss", ""), "/loss");
+  doc.edges = read_array(member(j, "edges", ""), "/edges", read_edge);
+  doc.engine_edges = read_array(member(j, "engine_edges", ""), "/engine_edges", read_edge);
+  doc.iterations = read_array(member(j, "iterations", ""), "/iterations", read_iteration);
+  doc.loss_history = read_array(
+      member(j, "loss_history", ""), "/loss_history", [](const json& p, const std::string& at) {
+        trace::loss_point out;
+        out.updates = read_integer<std::uint64_t>(member(p, "updates", at), at + "/updates");
+        out.loss = read_number(member(p, "loss", at), at + "/loss");
+        return out;
+      });
+  doc.final_state = read_snapshot(member(j, "final_state", ""), "/final_state");
+  reference_check(doc).run();
+  return doc;
+}
+
+}  // namespace
+
+std::string to_json(const trace::document& doc, const json_options& options) {
+  // Names and formulas are UTF-8; invalid bytes are replaced rather than aborting the export.
+  std::string text = write(doc).dump(options.indent < 0 ? -1 : options.indent, ' ', false,
+                                     json::error_handler_t::replace);
+  text += '\n';
+  return text;
+}
+
+trace::document from_json(std::string_view text) {
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& error) {
+    throw json_error(std::string("trace JSON is not valid JSON: ") + error.what());
+  }
+  return read_document(j);
+}
+
+}  // namespace chainrule::exporters

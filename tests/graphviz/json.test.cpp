@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// to_json / from_json: exact round trip, fixed key order, schema checks and error messages.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "chainrule/exporters/json.hpp"
+#include "tiny_document.hpp"
+
+namespace ex = chainrule::exporters;
+using chainrule::test::tiny_document;
+
+namespace {
+
+std::string json_error_message(const std::string& text) {
+  try {
+    (void)ex::from_json(text);
+  } catch (const ex::json_error& error) {
+    return error.what();
+  }
+  return "no exception";
+}
+
+// `text` with the first occurrence of `from` replaced by `to` (which must exist).
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("JSON round trip", "[json]") {
+  const auto doc = tiny_document();
+  const std::string text = ex::to_json(doc);
+  CHECK(ex::from_json(text) == doc);
+  CHECK(ex::to_json(ex::from_json(text)) == text);
+  CHECK(ex::to_json(tiny_document()) == text);
+  CHECK(text.back() == '\n');
+
+  SECTION("compact") {
+    const std::string compact = ex::to_json(doc, {.indent = -1});
+    CHECK(compact.find('\n') == compact.size() - 1);
+    CHECK(ex::from_json(compact) == doc);
+  }
+  SECTION("fields at their defaults in unusual places survive") {
+    auto odd = doc;
+    auto& node = odd.quantities[chainrule::test::tiny::net].formula.nodes[0];
+    node.latex = "w_{odd}";           // a quantity node with LaTeX of its own
+    node.precedence = 3;              // and a non-default precedence
+    node.value.shown = "only shown";  // a number with only a shown part
+    odd.iterations[0].backward[0].d.via = 5;
+    odd.quantities[0].formula.nodes.push_back({});  // a default literal node
+    CHECK(ex::from_json(ex::to_json(odd)) == odd);
+  }
+  SECTION("empty document") {
+    const chainrule::trace::document empty;
+    CHECK(ex::from_json(ex::to_json(empty)) == empty);
+  }
+}
+
+TEST_CASE("JSON layout", "[json]") {
+  const std::string text = ex::to_json(tiny_document());
+  // Fixed key order: the header first, then the document in declaration order.
+  CHECK(text.rfind("{\n  \"format\": \"chainrule-trace\",\n  \"schema_version\": 1,\n"
+                   "  \"document_schema\": 1,\n  \"title\": \"One sigmoid neuron\",\n",
+                   0) == 0);
+  const auto at = [&](const char* key) { return text.find(std::string("\"") + key + "\":"); };
+  CHECK(at("settings") < at("quantities"));
+  CHECK(at("quantities") < at("edges"));
+  CHECK(at("edges") < at("engine_edges"));
+  CHECK(at("engine_edges") < at("iterations"));
+  CHECK(at("iterations") < at("loss_history"));
+  CHECK(at("loss_history") < at("final_state"));
+  // Values are the trace's decimal strings, never re-encoded as binary numbers.
+  CHECK(contains(text, R"("exact": "0.785834983042558612602088472260")"));
+  CHECK(contains(text, R"("shown": "0.785834983")"));
+  CHECK(contains(text, R"("kind": "parameter")"));
+  CHECK(contains(text, R"("combine": "product")"));
+}
+
+TEST_CASE("JSON that is not a trace this build reads", "[json]") {
+  const std::string text = ex::to_json(tiny_document());
+
+  CHECK(json_error_message(replaced(text, "\"schema_version\": 1", "\"schema_version\": 2")) ==
+        "trace JSON: /schema_version: unsupported schema version 2 (this build of chainrule reads "
+        "version 1)");
+  CHECK(contains(
+      json_error_message(replaced(text, "\"document_schema\": 1", "\"document_schema\": 0")),
+      "/document_schema: unsupported document schema 0"));
+  CHECK(contains(json_error_message(replaced(text, "chainrule-trace", "something-else")),
+                 "/format: not a chainrule trace"));
+  CHECK(contains(json_error_message("[1, 2]"), "trace JSON: /: expected an object, found array"));
+  CHECK(contains(json_error_message("{\"format\": \"chainrule-trace\""),
+                 "trace JSON is not valid JSON: [json.exception.parse_error.101]"));
+  CHECK(contains(json_error_message(""), "not valid JSON"));
+
+  SECTION("wrong types and missing keys name the place") {
+    CHECK(json_error_message(replaced(text, "\"kind\": \"parameter\"", "\"kind\": \"weight\"")) ==
+          "trace JSON: /quantities/1/kind: unknown value \"weight\" (expected one of input, "
+          "target, parameter, constant, computed, loss)");
+    CHECK(json_error_message(replaced(text, "\"rank\": 0", "\"rank\": -1")) ==
+          "trace JSON: /quantities/0/rank: integer out of range [0, 4294967295]");
+    CHECK(json_error_message(replaced(text, "\"rank\": 0", "\"rank\": 0.5")) ==
+          "trace JSON: /quantities/0/rank: expected an integer, found a non-integer number");
+    CHECK(json_error_message(replaced(text, "\"name\": \"x\",", "")) ==
+          "trace JSON: /quantities/0: missing key \"name\"");
+    CHECK(json_error_message(replaced(text, "\"exact\": \"1.5\"", "\"exact\": 1.5")) ==
+          "trace JSON: /iterations/0/forward/values/0/exact: expected a string, found a "
+          "non-integer number");
+    CHECK(json_error_message(replaced(text, "\"index\": 1,", "\"index\": 2,")) ==
+          "trace JSON: /quantities/1/index: must equal the quantity's position 1");
+  }
+  SECTION("dangling references") {
+    CHECK(json_error_message(replaced(text, "\"from\": 0", "\"from\": 99")) ==
+          "trace JSON: /edges/0/from: quantity 99 does not exist (there are 11)");
+    CHECK(json_error_message(
+              replaced(text, "\"args\": [\n            2,", "\"args\": [\n            7,")) ==
+          "trace JSON: /quantities/4/formula/4/args/0: expression node 7 must come before its "
+          "parent 4");
+  }
+  SECTION("unknown keys are ignored (additions do not bump the version)") {
+    const auto doc =
+        ex::from_json(replaced(text, "\"title\":", "\"added_later\": [1, {}], \"title\":"));
+    CHECK(doc == tiny_document());
+  }
+}
