@@ -26,3 +26,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/chainruleConfigVersion.cm
                                  COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/chainruleConfig.cmake ${PROJECT_BINARY_DIR}/chainruleConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/chainrule)
+
+# tests/install builds exactly what is installed before it runs `cmake --install`.
+if(TARGET chainrule_install_prerequisites)
+  add_dependencies(chainrule_install_prerequisites ${chainrule_install_targets})
+endif()
