@@ -32,7 +32,8 @@ std::vector<std::size_t> code_point_offsets(std::string_view s) {
 
 void append_source_and_caret(std::string& out, std::string_view line,
                              const source_location& where) {
-  if (!where.known()) return;
+  // Diagnostics made without the source at hand (e.g. while lowering) have no line to show.
+  if (!where.known() || line.empty()) return;
   const auto offsets = code_point_offsets(line);
   const std::size_t count = offsets.size() - 1;
   std::size_t first = 0;  // first code point shown
