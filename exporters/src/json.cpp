@@ -197,15 +197,19 @@ json write(const std::vector<trace::gradient_step>& steps) {
   return array;
 }
 
-json write(const trace::iteration& it) {
-  json forward_steps = json::array();
-  for (const trace::forward_step& step : it.forward_steps) {
+json write(const std::vector<trace::forward_step>& steps) {
+  json array = json::array();
+  for (const trace::forward_step& step : steps) {
     json j = json::object();
     j["quantity"] = step.quantity;
     j["formula"] = write(step.formula);
     j["value"] = write(step.value);
-    forward_steps.push_back(std::move(j));
+    array.push_back(std::move(j));
   }
+  return array;
+}
+
+json write(const trace::iteration& it) {
   json updates = json::array();
   for (const trace::parameter_update& update : it.updates) {
     json lines = json::array();
@@ -228,7 +232,7 @@ json write(const trace::iteration& it) {
   json j = json::object();
   j["index"] = it.index;
   j["forward"] = write(it.forward);
-  j["forward_steps"] = std::move(forward_steps);
+  j["forward_steps"] = write(it.forward_steps);
   j["gradients"] = write_numbers(it.gradients);
   j["edge_partials"] = write_numbers(it.edge_partials);
   j["engine_edge_partials"] = write_numbers(it.engine_edge_partials);
@@ -271,6 +275,7 @@ json write(const trace::document& doc) {
   j["iterations"] = std::move(iterations);
   j["loss_history"] = std::move(history);
   j["final_state"] = write(doc.final_state);
+  j["final_steps"] = write(doc.final_steps);
   return j;
 }
 
@@ -557,19 +562,20 @@ trace::assignment read_assignment(const json& j, const std::string& path) {
   return a;
 }
 
+trace::forward_step read_forward_step(const json& j, const std::string& path) {
+  trace::forward_step step;
+  step.quantity = read_integer<quantity_index>(member(j, "quantity", path), path + "/quantity");
+  step.formula = read_expression(member(j, "formula", path), path + "/formula");
+  step.value = read_number(member(j, "value", path), path + "/value");
+  return step;
+}
+
 trace::iteration read_iteration(const json& j, const std::string& path) {
   trace::iteration it;
   it.index = read_integer<std::uint64_t>(member(j, "index", path), path + "/index");
   it.forward = read_snapshot(member(j, "forward", path), path + "/forward");
-  it.forward_steps = read_array(
-      member(j, "forward_steps", path), path + "/forward_steps",
-      [](const json& s, const std::string& at) {
-        trace::forward_step out;
-        out.quantity = read_integer<quantity_index>(member(s, "quantity", at), at + "/quantity");
-        out.formula = read_expression(member(s, "formula", at), at + "/formula");
-        out.value = read_number(member(s, "value", at), at + "/value");
-        return out;
-      });
+  it.forward_steps =
+      read_array(member(j, "forward_steps", path), path + "/forward_steps", read_forward_step);
   it.gradients = read_numbers(member(j, "gradients", path), path + "/gradients");
   it.edge_partials = read_numbers(member(j, "edge_partials", path), path + "/edge_partials");
   it.engine_edge_partials =
@@ -614,6 +620,7 @@ class reference_check {
       iteration(doc_.iterations[i], "/iterations/" + std::to_string(i));
     }
     size(doc_.final_state.values.size(), n, "/final_state/values", "quantities");
+    forward_steps(doc_.final_steps, "/final_steps");
   }
 
  private:
@@ -697,6 +704,14 @@ class reference_check {
     }
   }
 
+  void forward_steps(const std::vector<trace::forward_step>& steps, const std::string& at) const {
+    for (std::size_t s = 0; s < steps.size(); ++s) {
+      const std::string step_at = at + "/" + std::to_string(s);
+      index(steps[s].quantity, step_at + "/quantity");
+      expression(steps[s].formula, step_at + "/formula");
+    }
+  }
+
   void iteration(const trace::iteration& it, const std::string& at) const {
     const std::size_t n = doc_.quantities.size();
     size(it.forward.values.size(), n, at + "/forward/values", "quantities");
@@ -704,11 +719,7 @@ class reference_check {
     size(it.edge_partials.size(), doc_.edges.size(), at + "/edge_partials", "edges");
     size(it.engine_edge_partials.size(), doc_.engine_edges.size(), at + "/engine_edge_partials",
          "engine_edges");
-    for (std::size_t s = 0; s < it.forward_steps.size(); ++s) {
-      const std::string step_at = at + "/forward_steps/" + std::to_string(s);
-      index(it.forward_steps[s].quantity, step_at + "/quantity");
-      expression(it.forward_steps[s].formula, step_at + "/formula");
-    }
+    forward_steps(it.forward_steps, at + "/forward_steps");
     steps(it.backward, it.backward.size(), at + "/backward");
     // Recomputed steps may refer to each other or to the original backward steps.
     steps(it.recomputed, std::max(it.backward.size(), it.recomputed.size()), at + "/recomputed");
@@ -769,6 +780,7 @@ trace::document read_document(const json& j) {
         return out;
       });
   doc.final_state = read_snapshot(member(j, "final_state", ""), "/final_state");
+  doc.final_steps = read_array(member(j, "final_steps", ""), "/final_steps", read_forward_step);
   reference_check(doc).run();
   return doc;
 }

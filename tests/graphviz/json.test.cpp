@@ -76,6 +76,7 @@ TEST_CASE("JSON layout", "[json]") {
   CHECK(at("engine_edges") < at("iterations"));
   CHECK(at("iterations") < at("loss_history"));
   CHECK(at("loss_history") < at("final_state"));
+  CHECK(at("final_state") < at("final_steps"));
   // Values are the trace's decimal strings, never re-encoded as binary numbers.
   CHECK(contains(text, R"("exact": "0.785834983042558612602088472260")"));
   CHECK(contains(text, R"("shown": "0.785834983")"));
