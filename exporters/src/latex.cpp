@@ -434,9 +434,11 @@ void writer::heading(int level, std::string_view text) {
 }
 
 void writer::paragraph(std::string_view text) {
-  out_ += '\n';
+  // Ragged right: a paragraph quoting a long number can only break between its digit groups,
+  // and justification would have no spaces to stretch.
+  out_ += "\n{\\raggedright ";
   out_ += text;
-  out_ += "\\par\n";
+  out_ += "\\par}\n";
 }
 
 // lhs = row 0 = row 1 = ... as an align* block. Rows that hold long numbers (and everything
@@ -469,6 +471,8 @@ void writer::derivation(const std::string& lhs, const std::vector<row>& rows) {
     }
     out_ += "\n\\end{align*}\n";
   }
+  // End the paragraph a display leaves open, so that every flowing row starts the same way.
+  if (displayed < rows.size()) out_ += "\\par\n";
   for (std::size_t r = displayed; r < rows.size(); ++r) {
     std::string text;
     for (const std::string& piece : rows[r].pieces) {
@@ -901,7 +905,22 @@ std::string writer::run() {
     error_after(it);
   }
   loss_history();
-  if (options_.form == latex_form::standalone) out_ += "\n\\end{document}\n";
+  if (options_.form == latex_form::standalone) {
+    out_ += "\n\\end{document}\n";
+    // Derivations that follow each other share one align* so their '=' line up and they sit
+    // closer together. Fragments keep them apart: a Beamer frame can only break between them.
+    const std::string_view seam = "\n\\end{align*}\n\\begin{align*}\n";
+    std::string merged;
+    merged.reserve(out_.size());
+    std::size_t from = 0;
+    for (std::size_t at = out_.find(seam); at != std::string::npos; at = out_.find(seam, from)) {
+      merged.append(out_, from, at - from);
+      merged += "\\\\[1.5ex]\n";
+      from = at + seam.size();
+    }
+    merged.append(out_, from);
+    out_ = std::move(merged);
+  }
   return std::move(out_);
 }
 

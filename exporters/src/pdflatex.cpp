@@ -260,6 +260,11 @@ std::string log_excerpt(std::string_view log, std::size_t max_lines) {
 }
 
 std::string compile_pdf(std::string_view latex_document, const pdflatex_options& options) {
+  return compile_pdf_with_log(latex_document, options).pdf;
+}
+
+pdflatex_output compile_pdf_with_log(std::string_view latex_document,
+                                     const pdflatex_options& options) {
   const std::optional<fs::path> program = find_program(options.program);
   if (!program) {
     throw pdflatex_error(
@@ -280,12 +285,25 @@ std::string compile_pdf(std::string_view latex_document, const pdflatex_options&
                            {});
     }
   }
+  for (const auto& [name, contents] : options.extra_files) {
+    if (name.empty() || name.front() == '.' || name.find('/') != std::string::npos ||
+        name == options.job_name + ".tex") {
+      throw pdflatex_error(
+          fmt::format("cannot add '{}' beside the document: give a plain file name", name), {});
+    }
+    std::ofstream extra(directory.path() / name, std::ios::binary);
+    extra.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    if (!extra.flush()) {
+      throw pdflatex_error(fmt::format("cannot write '{}': {}", name, errno_text(errno)), {});
+    }
+  }
   const fs::path log_file = directory.path() / (options.job_name + ".log");
   const fs::path pdf_file = directory.path() / (options.job_name + ".pdf");
+  std::string log;
   for (int run = 1; run <= std::max(1, options.max_runs); ++run) {
     const run_result result =
         run_pdflatex(*program, directory.path(), options.job_name, options.timeout);
-    const std::string log = read_if_exists(log_file);
+    log = read_if_exists(log_file);
     if (result.timed_out) {
       throw pdflatex_error(fmt::format("pdflatex did not finish within {} s and was stopped",
                                        options.timeout.count()),
@@ -307,7 +325,7 @@ std::string compile_pdf(std::string_view latex_document, const pdflatex_options&
     if (!asks_for_rerun(log)) break;
   }
   try {
-    return read_file(pdf_file);
+    return {read_file(pdf_file), std::move(log)};
   } catch (const output_error& e) {
     throw pdflatex_error(e.what(), {});
   }

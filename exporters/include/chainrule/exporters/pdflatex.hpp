@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace chainrule::exporters {
 
@@ -33,11 +35,20 @@ struct pdflatex_options {
   std::chrono::seconds timeout{120};
   /// Name of the .tex file inside the temporary directory (shown in error messages).
   std::string job_name = "chainrule";
+  /// Further files (name, contents) put beside the document, for example a fragment it
+  /// `\input`s. Names must be plain file names without '/' and not start with '.'.
+  std::vector<std::pair<std::string, std::string>> extra_files;
 };
 
 /// Where `program` would be run from: itself if it contains a '/', else the first executable
 /// file of that name on PATH. std::nullopt when there is none.
 [[nodiscard]] std::optional<std::filesystem::path> find_program(std::string_view program);
+
+/// What a successful compilation produced.
+struct pdflatex_output {
+  std::string pdf;  ///< the bytes of the PDF
+  std::string log;  ///< the LaTeX log of the last run (warnings such as overfull boxes)
+};
 
 /// Compiles a complete LaTeX document and returns the bytes of the PDF.
 ///
@@ -49,6 +60,10 @@ struct pdflatex_options {
 /// the log and the offending line of the document.
 [[nodiscard]] std::string compile_pdf(std::string_view latex_document,
                                       const pdflatex_options& options = {});
+
+/// compile_pdf(), also returning the log of the last run.
+[[nodiscard]] pdflatex_output compile_pdf_with_log(std::string_view latex_document,
+                                                   const pdflatex_options& options = {});
 
 /// The error lines of a pdflatex log: each `! ...` message with the lines up to and including
 /// its `l.NN` context line, and LaTeX warnings about undefined references. At most `max_lines`.

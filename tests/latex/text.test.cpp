@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// The plain-text worked example printed by `chainrule run`.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "chainrule/exporters/text.hpp"
+#include "support.hpp"
+
+using chainrule::exporters::to_text;
+
+TEST_CASE("the text worked example", "[text][mazur]") {
+  const std::string text = to_text(latex_test::mazur_document());
+  CHECK(text.find("  net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775\n") !=
+        std::string::npos);
+  CHECK(text.find("  E_total = E_o1 + E_o2 = 0.274811083 + 0.023560026 = 0.298371109\n") !=
+        std::string::npos);
+  CHECK(text.find("    dE_total/dw5 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5\n") !=
+        std::string::npos);
+  CHECK(
+      text.find("      dE_total/dout_o1 = -(t1 - out_o1) = -(0.01 - 0.75136507) = 0.74136507\n") !=
+      std::string::npos);
+  CHECK(text.find("    dE_total/dw5 = 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041\n") !=
+        std::string::npos);
+  CHECK(text.find("  w5+ = w5 - eta*dE_total/dw5 = 0.4 - 0.5*0.082167041 = 0.35891648\n") !=
+        std::string::npos);
+  CHECK(text.find("  w1+ = w1 - eta*dE_total/dw1 = 0.15 - 0.5*0.000438568 = 0.149780716\n") !=
+        std::string::npos);
+  CHECK(text.find("Error after update 1: E_total = 0.291027774 (before: 0.298371109)\n") !=
+        std::string::npos);
+  CHECK(text.find("Values and gradients") != std::string::npos);
+  CHECK(text == to_text(latex_test::mazur_document()));
+}
+
+TEST_CASE("long derivations are aligned one '=' per line", "[text]") {
+  chainrule::exporters::text_options narrow;
+  narrow.width = 40;
+  const std::string text = to_text(latex_test::mazur_document(), narrow);
+  CHECK(text.find("  net_o1 = w5*out_h1 + w6*out_h2 + b2\n"
+                  "         = 0.4*0.593269992 + 0.45*0.596884378 + 0.6\n"
+                  "         = 1.105905967\n") != std::string::npos);
+}
+
+TEST_CASE("the loss history of a longer run", "[text][history]") {
+  latex_test::mazur_run run;
+  run.steps = 3;
+  const std::string text = to_text(latex_test::mazur_document(run));
+  CHECK(text.find("Loss history\n------------\n  updates  E_total\n        0  0.298371109\n"
+                  "        1  0.291027774\n") != std::string::npos);
+}
+
+TEST_CASE("control characters in the title cannot reach the terminal", "[text]") {
+  latex_test::mazur_run run;
+  run.title = "x\x1b[2Jy";
+  const std::string text = to_text(latex_test::mazur_document(run));
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.substr(0, 8) == "x?[2Jy\n=");
+}
