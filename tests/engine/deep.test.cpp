@@ -2,7 +2,6 @@
 // Very deep graphs: forward() and backward() are loops over the tape, so depth costs memory and
 // time but never stack. A recursive sweep would overflow the stack long before 10 million nodes.
 #include <array>
-#include <chrono>
 #include <span>
 #include <string>
 
@@ -20,7 +19,6 @@ TEST_CASE("a 10-million-node chain at double: forward and backward match the clo
   const auto& ref = reference("engine.ref");
   const std::size_t n = std::stoul(ref["mul_chain.N"]);
   REQUIRE(n == 10'000'000);
-  const auto start = std::chrono::steady_clock::now();
 
   graph<double> g;
   const auto x0 = g.parameter("x0", ref["mul_chain.x0"]);
@@ -52,11 +50,6 @@ TEST_CASE("a 10-million-node chain at double: forward and backward match the clo
     CHECK_THAT(c.adjoint() / 2, agrees_to(ref["mul_chain.d/dc"], agree));
     CHECK(g.size() == n + 2);
   }
-
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  INFO("build, forward and backward took " << seconds << " s");
-  CHECK(seconds < 60.0);  // a generous ceiling for shared machines and sanitizer builds
 }
 
 TEST_CASE("a 100,000-node sin chain at 50 digits matches mpmath", "[deep][mp]") {
