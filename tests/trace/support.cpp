@@ -78,7 +78,7 @@ std::string render(const document& doc, const expression& e, bool numbers) {
           const bool paren =
               n.notation != layout::function &&
               (p < n.precedence || (right && p == n.precedence && non_commutative(n)) ||
-               (negative_number && (n.notation != layout::infix || right || n.precedence > 1)));
+               (negative_number && (right || n.notation == layout::prefix || n.op == "pow")));
           return paren ? "(" + text[child] + ")" : text[child];
         };
         std::string out;
