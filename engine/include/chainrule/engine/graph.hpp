@@ -162,7 +162,8 @@ class graph {
     if (i >= ops_.size()) throw usage_error("node " + std::to_string(i) + " does not exist in this graph");
     return i;
   }
-  void evaluate(std::size_t i);
+  // Inlined into forward() so that the kernels' jump table sits in the sweep's loop.
+  [[gnu::always_inline]] inline void evaluate(std::size_t i);
   [[noreturn]] void fail(std::size_t i, std::string_view problem) const;
 
   unsigned digits_;

@@ -206,11 +206,7 @@ void graph<Real>::evaluate(std::size_t i) {
   const std::uint32_t end = arg_begin_[i + 1];
   kernel_io<Real> io{values_.data(), std::span<const node_id>(args_.data() + begin, end - begin), values_[i],
                      partials_.data() + begin, scratch_.data()};
-  if (const char* problem = ops::kernels<Real>[static_cast<std::size_t>(ops_[i])](io)) fail(i, problem);
-  if (!scalar_traits<Real>::is_finite(values_[i])) fail(i, "the value is not finite (overflow or NaN)");
-  for (std::uint32_t k = begin; k < end; ++k) {
-    if (!scalar_traits<Real>::is_finite(partials_[k])) fail(i, "a local derivative is not finite");
-  }
+  if (const char* problem = ops::evaluate(ops_[i], io)) fail(i, problem);
 }
 
 template <real_number Real>

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <span>
 #include <tuple>
+#include <type_traits>
 
 #include "chainrule/engine/op.hpp"
 #include "chainrule/engine/scalar.hpp"
@@ -541,6 +542,54 @@ constexpr std::array<kernel<R>, op_count> make_kernels(std::index_sequence<I...>
 /// The kernel of each op, indexed by the op's enum value.
 template <class R>
 inline constexpr std::array<kernel<R>, op_count> kernels = make_kernels<R>(std::make_index_sequence<op_count>{});
+
+template <class T, class... U>
+inline constexpr bool is_one_of = (std::is_same_v<T, U> || ...);
+
+/// Ops whose partials are finite whenever their inputs and their value are: constants, copies of
+/// an input or of the value, and bounded functions. Their partials need no test after a kernel
+/// runs. The others (div, pow, powi, log, sqrt, and any op added later until it is listed here)
+/// can produce an infinite partial next to a finite value, e.g. d log(x)/dx at a subnormal x.
+template <class Op>
+inline constexpr bool bounded_partials =
+    is_one_of<Op, input_op, parameter_op, constant_op, add_op, sub_op, mul_op, neg_op, exp_op, abs_op,
+              sin_op, cos_op, tanh_op, sigmoid_op, relu_op, leaky_relu_op, softplus_op, step_op, max_op,
+              min_op, sum_op, logsumexp_op, softmax_op, log_softmax_op>;
+
+template <class Op, class R>
+[[gnu::always_inline]] inline const char* evaluate(kernel_io<R>& io) {
+  if (const char* problem = Op::template eval<R>(io)) return problem;
+  if (!scalar_traits<R>::is_finite(io.out)) return "the value is not finite (overflow or NaN)";
+  if constexpr (!bounded_partials<Op>) {
+    // One test after the loop rather than a branch per partial: the message names the node.
+    bool finite = true;
+    for (std::size_t k = 0; k < io.inputs.size(); ++k) {
+      finite &= scalar_traits<R>::is_finite(io.partial[k]);
+    }
+    if (!finite) return "a local derivative is not finite";
+  }
+  return nullptr;
+}
+
+template <class R, std::size_t... I>
+[[gnu::always_inline]] inline const char* evaluate(op o, kernel_io<R>& io, std::index_sequence<I...>) {
+  const char* problem = nullptr;
+  static_cast<void>(((static_cast<std::size_t>(o) == I &&
+                      (problem = evaluate<std::tuple_element_t<I, all>>(io), true)) ||
+                     ...));
+  return problem;
+}
+
+/// Runs the kernel of `o` and checks what it wrote: nullptr, or the problem (a domain violation
+/// reported by the kernel, then a value, then a partial that is not finite).
+///
+/// The compiler turns the comparisons into one jump table with every kernel inlined, where
+/// calling through kernels<R> could inline none: the forward sweep spends most of its time in
+/// small kernels such as mul, so the call and the generic partial loop used to dominate it.
+template <class R>
+[[gnu::always_inline]] inline const char* evaluate(op o, kernel_io<R>& io) {
+  return evaluate(o, io, std::make_index_sequence<op_count>{});
+}
 
 }  // namespace ops
 }  // namespace chainrule
