@@ -4,9 +4,6 @@
 #include <cgraph.h>
 #include <gvc.h>
 
-#include <algorithm>
-#include <cstring>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -167,9 +164,6 @@ GVC_t* context() {
 }
 
 graph_ptr read_graph(std::string_view dot) {
-  if (dot.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    throw graphviz_error("Graphviz: DOT text too large");
-  }
   memory_reader reader{dot};
   Agiodisc_t io = {read_byte, AgIoDisc.putstr, AgIoDisc.flush};
   Agdisc_t discipline = {&AgMemDisc, &per_graph_ids, &io};

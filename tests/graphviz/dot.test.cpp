@@ -195,6 +195,11 @@ TEST_CASE("DOT options", "[dot]") {
     CHECK_FALSE(contains(w, "∂E/∂w"));
     CHECK(attribute(edge_named(g, "q0 -> q4"), "label").empty());
   }
+  SECTION("empty document") {
+    const ex::dot_graph g = ex::parse_dot(ex::to_dot(chainrule::trace::document{}));
+    CHECK(g.nodes.empty());
+    CHECK(g.edges.empty());
+  }
   SECTION("inconsistent document") {
     auto broken = doc;
     broken.iterations[0].gradients.pop_back();
