@@ -15,8 +15,12 @@ namespace chainrule::exporters {
 
 namespace {
 
-// ordered_json keeps keys in insertion order, which is what makes the output byte-stable.
-using json = nlohmann::ordered_json;
+// Written with ordered_json, which keeps keys in insertion order: that is what makes the output
+// byte-stable. Read with plain json: ordered_json keeps an object's members in a vector whose
+// reallocation copies them (its pair has a const key), recursively, so one deeply nested value
+// before another key would overflow the stack.
+using ordered_json = nlohmann::ordered_json;
+using json = nlohmann::json;
 using trace::quantity_index;
 
 constexpr std::string_view format_tag = "chainrule-trace";
@@ -35,21 +39,21 @@ constexpr std::array combines = {trace::gradient_step::kind::product,
 // ---- writing
 // -------------------------------------------------------------------------------------
 
-json write(const trace::number& n) {
+ordered_json write(const trace::number& n) {
   if (n.exact.empty() && n.shown.empty()) return nullptr;
-  json j = json::object();
+  ordered_json j = ordered_json::object();
   j["exact"] = n.exact;
   j["shown"] = n.shown;
   return j;
 }
 
 template <typename T>
-json write_optional(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
+ordered_json write_optional(const std::optional<T>& value) {
+  return value ? ordered_json(*value) : ordered_json(nullptr);
 }
 
-json write_numbers(const std::vector<trace::number>& numbers) {
-  json j = json::array();
+ordered_json write_numbers(const std::vector<trace::number>& numbers) {
+  ordered_json j = ordered_json::array();
   for (const trace::number& n : numbers)
     j.push_back(write(n));
   return j;
@@ -57,9 +61,9 @@ json write_numbers(const std::vector<trace::number>& numbers) {
 
 // Expression nodes are the bulk of a trace. A node carries the fields its kind uses, plus any
 // other field that differs from its default (so reading it back restores it exactly).
-json write(const trace::expression& e) {
+ordered_json write(const trace::expression& e) {
   static const trace::expr_node defaults{};
-  json nodes = json::array();
+  ordered_json nodes = ordered_json::array();
   for (const trace::expr_node& node : e.nodes) {
     const trace::expr_kind kind = node.kind;
     const bool is_quantity = kind == trace::expr_kind::quantity;
@@ -67,7 +71,7 @@ json write(const trace::expression& e) {
     const bool is_symbol = kind == trace::expr_kind::symbol;
     const bool is_literal = kind == trace::expr_kind::literal;
     const bool is_apply = kind == trace::expr_kind::apply;
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["kind"] = trace::to_string(kind);
     if (is_quantity || is_derivative || node.quantity != defaults.quantity) {
       j["quantity"] = node.quantity;
@@ -89,17 +93,17 @@ json write(const trace::expression& e) {
   return nodes;
 }
 
-json write(const trace::settings& s) {
-  json display = json::object();
+ordered_json write(const trace::settings& s) {
+  ordered_json display = ordered_json::object();
   display["significant"] = s.display.significant;
   display["count"] = s.display.count;
   display["rounding"] = s.display.rounding;
   display["strip_trailing_zeros"] = s.display.strip_trailing_zeros;
   display["description"] = s.display.description;
 
-  json hyper = json::array();
+  ordered_json hyper = ordered_json::array();
   for (const trace::hyper_parameter& h : s.optimizer.hyper) {
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["name"] = h.name;
     j["text"] = h.text;
     j["latex"] = h.latex;
@@ -107,20 +111,20 @@ json write(const trace::settings& s) {
     j["source"] = h.source;
     hyper.push_back(std::move(j));
   }
-  json rule = json::array();
+  ordered_json rule = ordered_json::array();
   for (const trace::rule_line& line : s.optimizer.rule) {
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["lhs_text"] = line.lhs_text;
     j["lhs_latex"] = line.lhs_latex;
     j["rhs"] = write(line.rhs);
     rule.push_back(std::move(j));
   }
-  json optimizer = json::object();
+  ordered_json optimizer = ordered_json::object();
   optimizer["name"] = s.optimizer.name;
   optimizer["hyper"] = std::move(hyper);
   optimizer["rule"] = std::move(rule);
 
-  json j = json::object();
+  ordered_json j = ordered_json::object();
   j["precision"] = s.precision;
   j["digits"] = s.digits;
   j["display"] = std::move(display);
@@ -132,8 +136,8 @@ json write(const trace::settings& s) {
   return j;
 }
 
-json write(const trace::quantity& q, std::size_t index) {
-  json j = json::object();
+ordered_json write(const trace::quantity& q, std::size_t index) {
+  ordered_json j = ordered_json::object();
   j["index"] = index;
   j["name"] = q.name;
   j["symbol"] = q.symbol;
@@ -146,10 +150,10 @@ json write(const trace::quantity& q, std::size_t index) {
   return j;
 }
 
-json write(const std::vector<trace::edge>& edges) {
-  json array = json::array();
+ordered_json write(const std::vector<trace::edge>& edges) {
+  ordered_json array = ordered_json::array();
   for (const trace::edge& e : edges) {
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["from"] = e.from;
     j["to"] = e.to;
     j["partial"] = write(e.partial);
@@ -158,15 +162,15 @@ json write(const std::vector<trace::edge>& edges) {
   return array;
 }
 
-json write(const trace::snapshot& s) {
-  json j = json::object();
+ordered_json write(const trace::snapshot& s) {
+  ordered_json j = ordered_json::object();
   j["values"] = write_numbers(s.values);
   j["loss"] = write(s.loss);
   return j;
 }
 
-json write(const trace::derivative& d) {
-  json j = json::object();
+ordered_json write(const trace::derivative& d) {
+  ordered_json j = ordered_json::object();
   j["of"] = d.of;
   j["wrt"] = d.wrt;
   j["via"] = write_optional(d.via);
@@ -174,19 +178,19 @@ json write(const trace::derivative& d) {
   return j;
 }
 
-json write(const std::vector<trace::gradient_step>& steps) {
-  json array = json::array();
+ordered_json write(const std::vector<trace::gradient_step>& steps) {
+  ordered_json array = ordered_json::array();
   for (const trace::gradient_step& step : steps) {
-    json factors = json::array();
+    ordered_json factors = ordered_json::array();
     for (const trace::factor& f : step.factors) {
-      json j = json::object();
+      ordered_json j = ordered_json::object();
       j["d"] = write(f.d);
       j["form"] = write(f.form);
       j["value"] = write(f.value);
       j["defined_by"] = write_optional(f.defined_by);
       factors.push_back(std::move(j));
     }
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["combine"] = trace::to_string(step.combine);
     j["d"] = write(step.d);
     j["factors"] = std::move(factors);
@@ -197,10 +201,10 @@ json write(const std::vector<trace::gradient_step>& steps) {
   return array;
 }
 
-json write(const std::vector<trace::forward_step>& steps) {
-  json array = json::array();
+ordered_json write(const std::vector<trace::forward_step>& steps) {
+  ordered_json array = ordered_json::array();
   for (const trace::forward_step& step : steps) {
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["quantity"] = step.quantity;
     j["formula"] = write(step.formula);
     j["value"] = write(step.value);
@@ -209,12 +213,12 @@ json write(const std::vector<trace::forward_step>& steps) {
   return array;
 }
 
-json write(const trace::iteration& it) {
-  json updates = json::array();
+ordered_json write(const trace::iteration& it) {
+  ordered_json updates = ordered_json::array();
   for (const trace::parameter_update& update : it.updates) {
-    json lines = json::array();
+    ordered_json lines = ordered_json::array();
     for (const trace::assignment& line : update.lines) {
-      json j = json::object();
+      ordered_json j = ordered_json::object();
       j["lhs_text"] = line.lhs_text;
       j["lhs_latex"] = line.lhs_latex;
       j["is_parameter"] = line.is_parameter;
@@ -223,13 +227,13 @@ json write(const trace::iteration& it) {
       j["value"] = write(line.value);
       lines.push_back(std::move(j));
     }
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["parameter"] = update.parameter;
     j["gradient"] = write(update.gradient);
     j["lines"] = std::move(lines);
     updates.push_back(std::move(j));
   }
-  json j = json::object();
+  ordered_json j = ordered_json::object();
   j["index"] = it.index;
   j["forward"] = write(it.forward);
   j["forward_steps"] = write(it.forward_steps);
@@ -242,23 +246,23 @@ json write(const trace::iteration& it) {
   return j;
 }
 
-json write(const trace::document& doc) {
-  json quantities = json::array();
+ordered_json write(const trace::document& doc) {
+  ordered_json quantities = ordered_json::array();
   for (std::size_t q = 0; q < doc.quantities.size(); ++q) {
     quantities.push_back(write(doc.quantities[q], q));
   }
-  json iterations = json::array();
+  ordered_json iterations = ordered_json::array();
   for (const trace::iteration& it : doc.iterations)
     iterations.push_back(write(it));
-  json history = json::array();
+  ordered_json history = ordered_json::array();
   for (const trace::loss_point& point : doc.loss_history) {
-    json j = json::object();
+    ordered_json j = ordered_json::object();
     j["updates"] = point.updates;
     j["loss"] = write(point.loss);
     history.push_back(std::move(j));
   }
 
-  json j = json::object();
+  ordered_json j = ordered_json::object();
   j["format"] = format_tag;
   j["schema_version"] = json_schema_version;
   j["document_schema"] = doc.schema;
@@ -790,7 +794,7 @@ trace::document read_document(const json& j) {
 std::string to_json(const trace::document& doc, const json_options& options) {
   // Names and formulas are UTF-8; invalid bytes are replaced rather than aborting the export.
   std::string text = write(doc).dump(options.indent < 0 ? -1 : options.indent, ' ', false,
-                                     json::error_handler_t::replace);
+                                     ordered_json::error_handler_t::replace);
   text += '\n';
   return text;
 }

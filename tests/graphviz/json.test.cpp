@@ -124,6 +124,12 @@ TEST_CASE("JSON that is not a trace this build reads", "[json]") {
           "trace JSON: /quantities/4/formula/4/args/0: expression node 7 must come before its "
           "parent 4");
   }
+  SECTION("deep nesting is an error, not a stack overflow") {
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    CHECK(json_error_message(deep) == "trace JSON: /: expected an object, found array");
+    const std::string hidden = replaced(text, "\"title\":", "\"later\": " + deep + ", \"title\":");
+    CHECK(ex::from_json(hidden) == tiny_document());
+  }
   SECTION("unknown keys are ignored (additions do not bump the version)") {
     const auto doc =
         ex::from_json(replaced(text, "\"title\":", "\"added_later\": [1, {}], \"title\":"));
