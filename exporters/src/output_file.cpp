@@ -119,7 +119,7 @@ output_set& output_set::operator=(output_set&& other) noexcept {
   return *this;
 }
 
-void output_set::check_destination(const fs::path& destination) const {
+void output_set::check(const fs::path& destination) const {
   if (destination.empty()) throw output_error("an output file name is empty");
   for (const fs::path& input : inputs_) {
     if (same_file(destination, input)) {
@@ -154,13 +154,13 @@ void output_set::check_destination(const fs::path& destination) const {
 }
 
 void output_set::stage(const fs::path& destination, std::string_view contents) {
-  check_destination(destination);
+  check(destination);
   fs::path temporary = create_temporary(destination, contents);
   staged_.push_back({destination, std::move(temporary)});
 }
 
 fs::path output_set::stage_path(const fs::path& destination) {
-  check_destination(destination);
+  check(destination);
   fs::path temporary = create_temporary(destination, {});
   staged_.push_back({destination, temporary});
   return temporary;

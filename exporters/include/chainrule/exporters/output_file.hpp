@@ -47,8 +47,13 @@ class output_set {
   output_set(output_set&&) noexcept;
   output_set& operator=(output_set&&) noexcept;
 
-  /// Checks `destination` (not an input, not a directory, not staged twice, its directory
-  /// exists) and writes `contents` to a temporary file beside it. Throws output_error.
+  /// Throws output_error if `destination` is one of the inputs, a directory, already staged, or
+  /// in a directory that does not exist. stage() checks this too; calling it first lets a
+  /// command refuse a bad destination before doing any work.
+  void check(const std::filesystem::path& destination) const;
+
+  /// Checks `destination` like check() and writes `contents` to a temporary file beside it.
+  /// Throws output_error.
   void stage(const std::filesystem::path& destination, std::string_view contents);
 
   /// Checks `destination` like stage() and returns a fresh, empty temporary file beside it for
@@ -68,7 +73,6 @@ class output_set {
     std::filesystem::path destination;
     std::filesystem::path temporary;
   };
-  void check_destination(const std::filesystem::path& destination) const;
   void discard() noexcept;
 
   std::vector<std::filesystem::path> inputs_;

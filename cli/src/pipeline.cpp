@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+#include "pipeline.hpp"
+
+#include <charconv>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "chainrule/engine/engine.hpp"
+#include "chainrule/engine/optimizer.hpp"
+#include "chainrule/exporters/latex_text.hpp"
+#include "chainrule/lang/lang.hpp"
+#include "chainrule/trace/record.hpp"
+#include "chainrule/trace/train.hpp"
+
+namespace chainrule::cli {
+namespace {
+
+std::string_view line_of(std::string_view source, std::uint32_t line) {
+  std::size_t start = 0;
+  for (std::uint32_t k = 1; k < line; ++k) {
+    const std::size_t end = source.find('\n', start);
+    if (end == std::string_view::npos) return {};
+    start = end + 1;
+  }
+  std::size_t end = source.find('\n', start);
+  if (end == std::string_view::npos) end = source.size();
+  std::string_view text = source.substr(start, end - start);
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  return text;
+}
+
+lang::diagnostic error_at(std::string_view source, const lang::source_location& where,
+                          std::string message, std::string expected = {}) {
+  lang::diagnostic d;
+  d.severity = lang::severity::error;
+  d.location = where;
+  d.message = std::move(message);
+  d.expected = std::move(expected);
+  if (where.known()) d.source_line = std::string(line_of(source, where.line));
+  return d;
+}
+
+// LaTeX in `symbol` lines ends up inside the worked example, so it is checked here, where the
+// error can point at the string in the file.
+void check_symbols(const lang::program& p) {
+  std::vector<lang::diagnostic> errors;
+  for (const lang::statement& s : p.statements) {
+    const auto* symbol = std::get_if<lang::symbol_statement>(&s);
+    if (symbol == nullptr) continue;
+    std::string problem = exporters::latex_text::symbol_problem(symbol->latex);
+    if (problem.empty()) continue;
+    errors.push_back(error_at(p.source, symbol->latex_location,
+                              fmt::format("symbol for '{}' {}", symbol->name, problem)));
+  }
+  if (!errors.empty()) throw lang::model_error(std::move(errors));
+}
+
+// The first line when it is a comment ("# Matt Mazur, ..."), else the file's name.
+std::string title_of(const lang::program& p, const std::filesystem::path& file) {
+  std::string_view first = line_of(p.source, 1);
+  if (first.starts_with("#")) {
+    first.remove_prefix(1);
+    while (!first.empty() && (first.front() == ' ' || first.front() == '\t'))
+      first.remove_prefix(1);
+    while (!first.empty() && (first.back() == ' ' || first.back() == '\t'))
+      first.remove_suffix(1);
+    if (!first.empty()) return std::string(first);
+  }
+  return file.filename().string();
+}
+
+void apply(const number_settings& numbers, lang::checked_model& m) {
+  if (numbers.precision) {
+    const std::string& p = *numbers.precision;
+    if (p == "double") {
+      m.precision.binary_double = true;
+      m.precision.digits = 17;
+    } else {
+      unsigned digits = 0;
+      const auto [end, error] = std::from_chars(p.data(), p.data() + p.size(), digits);
+      if (error != std::errc() || end != p.data() + p.size() ||
+          digits < lang::min_precision_digits || digits > lang::max_precision_digits) {
+        throw std::invalid_argument(fmt::format(
+            "--precision {}: expected 'double' or a number of significant digits from {} to {}", p,
+            lang::min_precision_digits, lang::max_precision_digits));
+      }
+      m.precision.binary_double = false;
+      m.precision.digits = digits;
+    }
+  }
+  if (numbers.decimals) {
+    m.display.unit = lang::display_unit::decimals;
+    m.display.count = *numbers.decimals;
+  }
+  if (numbers.digits) {
+    m.display.unit = lang::display_unit::digits;
+    m.display.count = *numbers.digits;
+  }
+}
+
+template <class Real>
+trace::document run_lowered(const lang::program& p, const lang::checked_model& m,
+                            const std::string& title) {
+  lang::lowered_model<Real> low = lang::lower<Real>(m);
+  graph<Real>& g = *low.graph;
+  for (const auto& [name, latex] : m.symbols) {
+    if (const auto node = low.nodes.find(name); node != low.nodes.end()) {
+      g.set_symbol(node->second, latex);
+    }
+  }
+  trace::record_options record;
+  record.title = title;
+  record.source = m.file_name;
+  record.display = low.display_format();
+  record.targets = low.targets;
+  record.parameters = low.params;
+
+  if (!low.train) {
+    const lang::source_location where =
+        low.differentiate ? low.differentiate->location : lang::source_location{};
+    try {
+      g.forward();
+      g.backward(low.objective);
+      return trace::record(g, low.objective, record);
+    } catch (const evaluation_error& e) {
+      throw lang::model_error({error_at(p.source, where, e.what())});
+    }
+  }
+
+  const lang::train_setting& t = *low.train;
+  trace::run_options options;
+  options.record = std::move(record);
+  options.optimizer.name = t.optimizer.name;
+  for (const lang::named_decimal& a : t.optimizer.arguments) {
+    options.optimizer.arguments.emplace_back(a.name, a.value);
+  }
+  options.order = t.order == lang::update_order::sequential ? update_order::sequential
+                                                            : update_order::simultaneous;
+  options.trace.first = t.trace.first;
+  options.trace.last = t.trace.last;
+  options.trace.all = t.trace.all;
+  options.trace.every = t.trace.every;
+  options.trace.steps = t.trace.steps;
+  options.steps = t.count;
+  if (t.data_set) {
+    const lang::data_set* data = m.find_data_set(*t.data_set);
+    if (data == nullptr) {
+      throw lang::model_error(
+          {error_at(p.source, t.location, fmt::format("unknown data set '{}'", *t.data_set))});
+    }
+    for (const std::string& column : data->columns)
+      options.data.columns.push_back(low.node(column));
+    options.data.values = data->values;
+    if (t.unit == lang::step_unit::epochs) options.steps = t.count * data->rows();
+  }
+  try {
+    return trace::run(g, low.objective, options);
+  } catch (const usage_error& e) {
+    throw lang::model_error({error_at(p.source, t.location, e.what())});
+  } catch (const evaluation_error& e) {
+    throw lang::model_error(
+        {error_at(p.source, t.location, fmt::format("training failed: {}", e.what()))});
+  }
+}
+
+}  // namespace
+
+model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
+                    const std::optional<std::string>& title) {
+  const lang::program p = lang::parse_file(file);
+  check_symbols(p);
+  lang::checked_model m = lang::check(p);
+  apply(numbers, m);
+
+  model_run result;
+  result.warnings = m.warnings;
+  result.inputs.push_back(file);
+  for (const lang::data_set& d : m.data_sets) {
+    if (!d.file.empty()) result.inputs.emplace_back(d.file);
+  }
+  const std::string shown_title = title ? *title : title_of(p, file);
+  result.document = m.precision.binary_double ? run_lowered<double>(p, m, shown_title)
+                                              : run_lowered<mp_real>(p, m, shown_title);
+  return result;
+}
+
+}  // namespace chainrule::cli
