@@ -15,8 +15,7 @@ namespace {
 
 using trace::quantity_index;
 
-// ---- escaping
-// ------------------------------------------------------------------------------------
+// ---- escaping -----------------------------------------------------------------------------------
 
 constexpr std::string_view replacement_character = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -139,8 +138,7 @@ std::string quoted(std::string_view text) {
   return out;
 }
 
-// ---- formulas as plain text
-// ------------------------------------------------------------------------
+// ---- formulas as plain text ---------------------------------------------------------------------
 
 std::string derivative_text(const trace::document& doc, quantity_index of, quantity_index wrt) {
   return fmt::format("∂{}/∂{}", trace::display_name(doc, of), trace::display_name(doc, wrt));
@@ -229,8 +227,7 @@ std::string expression_text(const trace::document& doc, const trace::expression&
   return parts.empty() ? std::string() : parts.back().text;
 }
 
-// ---- styling
-// -------------------------------------------------------------------------------------
+// ---- styling ------------------------------------------------------------------------------------
 
 struct kind_style {
   trace::quantity_kind kind;
@@ -263,8 +260,7 @@ const kind_style& style_of(trace::quantity_kind kind) {
 constexpr std::array<std::string_view, 6> highlight_colours = {"#d62728", "#1f57c4", "#9467bd",
                                                                "#e07b00", "#17803d", "#8c564b"};
 
-// ---- the graph
-// -----------------------------------------------------------------------------------
+// ---- the graph ----------------------------------------------------------------------------------
 
 struct graph_edge {
   quantity_index from;

@@ -20,7 +20,7 @@ std::mutex& graphviz_mutex() {
   return mutex;
 }
 
-// ---- reading DOT from memory -------------------------------------------------------------------
+// ---- reading DOT from memory --------------------------------------------------------------------
 
 struct memory_reader {
   std::string_view text;
@@ -103,7 +103,7 @@ void id_register(void*, int, void*) noexcept {}
 // The graph keeps pointers to its disciplines until agclose, hence static storage.
 Agiddisc_t per_graph_ids = {id_open, id_map, id_alloc, id_free, id_print, id_close, id_register};
 
-// ---- capturing Graphviz's messages -------------------------------------------------------------
+// ---- capturing Graphviz's messages --------------------------------------------------------------
 
 std::string& captured_messages() {
   static std::string messages;
@@ -147,8 +147,7 @@ class message_capture {
   agusererrf previous_;
 };
 
-// ---- owning wrappers
-// -----------------------------------------------------------------------------
+// ---- owning wrappers ----------------------------------------------------------------------------
 
 struct graph_closer {
   void operator()(Agraph_t* graph) const noexcept { agclose(graph); }

@@ -36,8 +36,7 @@ constexpr std::array expr_kinds = {trace::expr_kind::quantity, trace::expr_kind:
 constexpr std::array combines = {trace::gradient_step::kind::product,
                                  trace::gradient_step::kind::sum};
 
-// ---- writing
-// -------------------------------------------------------------------------------------
+// ---- writing ------------------------------------------------------------------------------------
 
 ordered_json write(const trace::number& n) {
   if (n.exact.empty() && n.shown.empty()) return nullptr;
@@ -283,8 +282,7 @@ ordered_json write(const trace::document& doc) {
   return j;
 }
 
-// ---- reading
-// -------------------------------------------------------------------------------------
+// ---- reading ------------------------------------------------------------------------------------
 
 [[noreturn]] void fail(const std::string& path, std::string_view message) {
   throw json_error("trace JSON: " + (path.empty() ? std::string("/") : path) + ": " +
@@ -598,7 +596,7 @@ trace::iteration read_iteration(const json& j, const std::string& path) {
   return it;
 }
 
-// ---- checking references -----------------------------------------------------------------------
+// ---- checking references ------------------------------------------------------------------------
 
 // Exporters index vectors with the numbers in a document, so a document read from a file is
 // checked for dangling references before anyone uses it.
