@@ -175,8 +175,10 @@ class checker {
     d.notes.push_back(src_.note(at, std::move(message)));
   }
   static void suggest(diagnostic& d, const std::optional<std::string>& candidate) {
-    if (candidate)
-      d.notes.push_back(diagnostic_note{{}, fmt::format("did you mean '{}'?", *candidate), {}});
+    if (!candidate) return;
+    diagnostic_note n;
+    n.message = fmt::format("did you mean '{}'?", *candidate);
+    d.notes.push_back(std::move(n));
   }
 
   std::vector<std::string> entity_names() const {
@@ -1240,7 +1242,8 @@ class checker {
       for (const auto& index : detail::all_indices(e.shape)) {
         std::string subscript;
         for (std::size_t k = 0; k < index.size(); ++k) {
-          subscript += (k == 0 ? "" : ",") + std::to_string(index[k]);
+          if (k > 0) subscript += ',';
+          subscript += std::to_string(index[k]);
         }
         from_groups.emplace(element_name(e.name, index),
                             fmt::format("{{{}}}_{{{}}}", sym->latex, subscript));

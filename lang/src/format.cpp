@@ -152,8 +152,10 @@ std::string trace_text(const trace_setting& t) {
     items.push_back(std::to_string(s));
   if (items.empty()) return "none";
   std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i)
-    out += (i == 0 ? "" : ", ") + items[i];
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += items[i];
+  }
   return out;
 }
 
@@ -179,13 +181,15 @@ std::string to_source(const checked_model& m) {
     out += fmt::format("symbol {} = \"{}\"\n", name, latex);
   for (const auto& d : m.data_sets) {
     out += fmt::format("\ndata {}(", d.name);
-    for (std::size_t c = 0; c < d.columns.size(); ++c)
-      out += (c == 0 ? "" : ", ") + d.columns[c];
+    for (std::size_t c = 0; c < d.columns.size(); ++c) {
+      if (c > 0) out += ", ";
+      out += d.columns[c];
+    }
     out += ") = [\n";
     for (std::size_t r = 0; r < d.rows(); ++r) {
       out += "  [";
       for (std::size_t c = 0; c < d.columns.size(); ++c) {
-        out += (c == 0 ? "" : ", ");
+        if (c > 0) out += ", ";
         out += d.value(r, c);
       }
       out += "],\n";

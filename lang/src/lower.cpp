@@ -40,7 +40,9 @@ struct lowered {
 
 std::string negated(std::string_view text) {
   if (!text.empty() && text.front() == '-') return std::string(text.substr(1));
-  return "-" + std::string(text);
+  std::string out = "-";
+  out += text;
+  return out;
 }
 
 template <class Real>

@@ -1351,7 +1351,9 @@ diagnostic to_diagnostic(const syntax_failure& f, const detail::source_text& src
       ++end;
     const std::string_view word = src.text().substr(start, end - start);
     if (auto keyword = detail::closest(word, statement_keywords)) {
-      d.notes.push_back(diagnostic_note{{}, fmt::format("did you mean '{}'?", *keyword), {}});
+      diagnostic_note n;
+      n.message = fmt::format("did you mean '{}'?", *keyword);
+      d.notes.push_back(std::move(n));
     }
   }
   return d;

@@ -319,8 +319,10 @@ TEST_CASE("train directives are validated", "[lang][check]") {
       const checked_model m =
           check_text(model + "train minimize E using " + name + " for 1 step\n");
       std::string args;
-      for (const auto& a : m.train->optimizer.arguments)
-        args += (args.empty() ? "" : ", ") + a.name + " = " + a.value;
+      for (const auto& a : m.train->optimizer.arguments) {
+        if (!args.empty()) args += ", ";
+        args += a.name + " = " + a.value;
+      }
       CHECK(args == defaults);
     }
     const checked_model m =

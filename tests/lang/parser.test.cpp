@@ -29,8 +29,10 @@ std::string shape_of(const expression_arena& a, expr_id id) {
   }
   std::string out = "(";
   out += n.kind == expr_kind::call ? n.text : to_string(n.kind);
-  for (const auto k : kids)
-    out += " " + shape_of(a, k);
+  for (const auto k : kids) {
+    out += ' ';
+    out += shape_of(a, k);
+  }
   return out + ")";
 }
 
