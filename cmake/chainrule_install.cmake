@@ -27,7 +27,11 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/chainruleConfigVersion.cm
 install(FILES ${PROJECT_BINARY_DIR}/chainruleConfig.cmake ${PROJECT_BINARY_DIR}/chainruleConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/chainrule)
 
-# tests/install builds exactly what is installed before it runs `cmake --install`.
+# tests/install builds exactly what is installed before it runs `cmake --install`: the libraries
+# above and the command-line tool, which cli/ installs itself.
 if(TARGET chainrule_install_prerequisites)
   add_dependencies(chainrule_install_prerequisites ${chainrule_install_targets})
+  if(TARGET chainrule)
+    add_dependencies(chainrule_install_prerequisites chainrule)
+  endif()
 endif()

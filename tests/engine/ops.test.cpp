@@ -2,6 +2,7 @@
 // Every op: its value and local partials against the closed forms in ops.ref (mpmath), against
 // central finite differences (check_gradients), the documented choices at kinks, domain errors
 // that name the failing node, and misuse of handles.
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <span>
@@ -180,6 +181,21 @@ CHAINRULE_OPS_REF_CASE("step", op::step)
 CHAINRULE_OPS_REF_CASE("max", op::max)
 CHAINRULE_OPS_REF_CASE("min", op::min)
 #undef CHAINRULE_OPS_REF_CASE
+
+TEST_CASE("every op in the table is covered by a test in this file", "[ops]") {
+  // Leaves are made by every test; the others have a TEST_CASE above or below. An op added to
+  // the enum without a test here fails this case.
+  const std::array<op, op_count> tested{
+      op::input, op::parameter,  op::constant, op::add,        op::sub,  op::mul,
+      op::div,   op::neg,        op::pow,      op::powi,       op::exp,  op::log,
+      op::sqrt,  op::abs,        op::sin,      op::cos,        op::tanh, op::sigmoid,
+      op::relu,  op::leaky_relu, op::softplus, op::step,       op::max,  op::min,
+      op::sum,   op::logsumexp,  op::softmax,  op::log_softmax};
+  for (std::size_t i = 0; i < op_count; ++i) {
+    INFO(all_op_infos()[i].name);
+    CHECK(std::find(tested.begin(), tested.end(), static_cast<op>(i)) != tested.end());
+  }
+}
 
 // ---- group ops ----------------------------------------------------------------------------
 
