@@ -723,6 +723,7 @@ void writer::optimizer_rule() {
   }
   paragraph("The update rule for every trained parameter $w$:");
   out_ += "\\begin{align*}\n" + lines + "\n\\end{align*}\n";
+  paragraph("With this iteration's numbers:");
 }
 
 void writer::updates(const trace::iteration& it) {

@@ -68,6 +68,10 @@ std::vector<std::size_t> pick_rows(std::size_t n, std::size_t wanted) {
   return rows;
 }
 
+// One right-hand side of a derivation, as the pieces a long line may be broken between
+// ("w1*x1", "+ w2*x2", ...).
+using text_row = std::vector<std::string>;
+
 class text_writer {
  public:
   text_writer(const trace::document& doc, const text_options& options)
@@ -95,9 +99,9 @@ class text_writer {
   }
   /// lhs = rows[0] = rows[1] ... on one line if it fits, else one `=` per line, aligned.
   void derivation(std::string_view indent, const std::string& lhs,
-                  const std::vector<std::string>& rows);
+                  const std::vector<text_row>& rows);
   [[nodiscard]] lt::formula_style style(bool numbers) const;
-  [[nodiscard]] std::vector<std::string> formula_rows(const trace::expression& e) const;
+  [[nodiscard]] std::vector<text_row> formula_rows(const trace::expression& e) const;
   [[nodiscard]] std::string name(quantity_index q) const {
     return q < names_.size() ? names_[q] : trace::display_name(doc_, q);
   }
@@ -131,11 +135,11 @@ lt::formula_style text_writer::style(bool numbers) const {
   return s;
 }
 
-std::vector<std::string> text_writer::formula_rows(const trace::expression& e) const {
-  std::vector<std::string> rows;
+std::vector<text_row> text_writer::formula_rows(const trace::expression& e) const {
+  std::vector<text_row> rows;
   if (e.empty()) return rows;
-  rows.push_back(join(lt::render_terms(e, style(false))));
-  if (e.nodes.size() > 1) rows.push_back(join(lt::render_terms(e, style(true))));
+  rows.push_back(lt::render_terms(e, style(false)));
+  if (e.nodes.size() > 1) rows.push_back(lt::render_terms(e, style(true)));
   return rows;
 }
 
@@ -152,22 +156,37 @@ void text_writer::heading(std::string_view title, char underline) {
 }
 
 void text_writer::derivation(std::string_view indent, const std::string& lhs,
-                             const std::vector<std::string>& given_rows) {
+                             const std::vector<text_row>& given_rows) {
   // Drop a row that repeats the one before it (`= 0.05` after `= 0.05`).
-  std::vector<std::string> rows;
-  for (const std::string& r : given_rows) {
+  std::vector<text_row> rows;
+  for (const text_row& r : given_rows) {
     if (rows.empty() || rows.back() != r) rows.push_back(r);
   }
   std::string one_line = std::string(indent) + lhs;
-  for (const std::string& r : rows)
-    one_line += " = " + r;
-  if (columns(one_line) <= options_.width || rows.size() <= 1) {
+  for (const text_row& r : rows)
+    one_line += " = " + join(r);
+  if (columns(one_line) <= options_.width) {
     line(one_line);
     return;
   }
+  // One '=' per line, aligned under the first; a row still too wide is broken between its
+  // terms, the continuation indented past the '='.
   const std::string continuation = std::string(indent) + std::string(columns(lhs), ' ');
+  const std::string wrapped = continuation + "     ";
   for (std::size_t k = 0; k < rows.size(); ++k) {
-    line((k == 0 ? std::string(indent) + lhs : continuation) + " = " + rows[k]);
+    std::string current = (k == 0 ? std::string(indent) + lhs : continuation) + " =";
+    bool first_piece = true;
+    for (const std::string& piece : rows[k]) {
+      if (!first_piece && columns(current) + 1 + columns(piece) > options_.width) {
+        line(current);
+        current = wrapped;
+      } else {
+        current += ' ';
+      }
+      current += piece;
+      first_piece = false;
+    }
+    line(current);
   }
 }
 
@@ -269,8 +288,8 @@ void text_writer::forward(const trace::iteration& it) {
       error_started = true;
       heading((has_targets ? "Error" : "Function value") + suffix, '-');
     }
-    std::vector<std::string> rows = formula_rows(step.formula);
-    rows.push_back(step.value.shown);
+    std::vector<text_row> rows = formula_rows(step.formula);
+    rows.push_back({step.value.shown});
     derivation("  ", name(step.quantity), rows);
   }
 }
@@ -294,22 +313,22 @@ void text_writer::gradient(const trace::gradient_step& step, std::string_view ti
         derived_.insert({f.d.of, f.d.wrt, f.d.via ? std::int64_t(*f.d.via) : -1, f.value.exact})
             .second;
     if (!f.form.empty() && fresh) {
-      std::vector<std::string> rows = formula_rows(f.form);
-      rows.push_back(f.value.shown);
+      std::vector<text_row> rows = formula_rows(f.form);
+      rows.push_back({f.value.shown});
       derivation("      ", derivative(f.d), rows);
     } else {
       line("      " + derivative(f.d) + " = " + f.value.shown + "  (from above)");
     }
   }
-  std::string numbers;
+  text_row numbers;
   for (std::size_t k = 0; k < step.factors.size(); ++k) {
     const std::string& v = step.factors[k].value.shown;
-    if (k > 0) numbers += op;
-    numbers += k > 0 && lt::is_negative(v) ? "(" + v + ")" : v;
+    const std::string n = k > 0 && lt::is_negative(v) ? "(" + v + ")" : v;
+    numbers.push_back(k == 0 ? n : std::string(product ? "* " : "+ ") + n);
   }
-  std::vector<std::string> rows;
-  if (step.factors.size() > 1) rows.push_back(numbers);
-  rows.push_back(step.value.shown);
+  std::vector<text_row> rows;
+  if (step.factors.size() > 1) rows.push_back(std::move(numbers));
+  rows.push_back({step.value.shown});
   derivation("    ", lhs, rows);
   derived_.insert(
       {step.d.of, step.d.wrt, step.d.via ? std::int64_t(*step.d.via) : -1, step.value.exact});
@@ -351,8 +370,8 @@ void text_writer::updates(const trace::iteration& it) {
                               : std::string());
     }
     for (const trace::assignment& a : u.lines) {
-      std::vector<std::string> rows = formula_rows(a.rhs);
-      rows.push_back(a.value.shown);
+      std::vector<text_row> rows = formula_rows(a.rhs);
+      rows.push_back({a.value.shown});
       derivation("  ", a.is_parameter ? name(u.parameter) + "+" : printable(a.lhs_text), rows);
     }
   }

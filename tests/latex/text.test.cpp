@@ -33,11 +33,19 @@ TEST_CASE("the text worked example", "[text][mazur]") {
 
 TEST_CASE("long derivations are aligned one '=' per line", "[text]") {
   chainrule::exporters::text_options narrow;
-  narrow.width = 40;
-  const std::string text = to_text(latex_test::mazur_document(), narrow);
-  CHECK(text.find("  net_o1 = w5*out_h1 + w6*out_h2 + b2\n"
+  narrow.width = 60;
+  CHECK(to_text(latex_test::mazur_document(), narrow)
+            .find("  net_o1 = w5*out_h1 + w6*out_h2 + b2\n"
                   "         = 0.4*0.593269992 + 0.45*0.596884378 + 0.6\n"
                   "         = 1.105905967\n") != std::string::npos);
+  SECTION("and rows still too wide break between terms") {
+    narrow.width = 40;
+    CHECK(to_text(latex_test::mazur_document(), narrow)
+              .find("  net_o1 = w5*out_h1 + w6*out_h2 + b2\n"
+                    "         = 0.4*0.593269992\n"
+                    "             + 0.45*0.596884378 + 0.6\n"
+                    "         = 1.105905967\n") != std::string::npos);
+  }
 }
 
 TEST_CASE("the loss history of a longer run", "[text][history]") {
