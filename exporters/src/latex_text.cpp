@@ -381,8 +381,15 @@ std::string default_symbol(std::string_view name) {
     subscript = head.substr(letters);
   } else {
     base = word(head);
+    const auto all_digits = [](std::string_view part) {
+      return std::all_of(part.begin(), part.end(), is_digit);
+    };
     for (std::size_t k = 1; k < parts.size(); ++k) {
-      if (k > 1) subscript += ',';
+      // `net_h_1` reads as net_{h1} and `W_h_1_2` as W_{h1,2}: an index directly after a
+      // plain word joins it; other parts are separated by commas.
+      const bool joins = k > 1 && all_digits(parts[k]) && !all_digits(parts[k - 1]) &&
+                         greek_command(parts[k - 1]).empty();
+      if (k > 1 && !joins) subscript += ',';
       subscript += word(parts[k]);
     }
   }

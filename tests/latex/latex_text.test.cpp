@@ -53,6 +53,9 @@ TEST_CASE("names become math symbols", "[latex][symbol]") {
   CHECK(lt::default_symbol("delta_o1") == "\\delta_{o1}");
   CHECK(lt::default_symbol("w_alpha") == "w_{\\alpha}");
   CHECK(lt::default_symbol("W_1_2") == "W_{1,2}");
+  CHECK(lt::default_symbol("net_h_1") == "net_{h1}");
+  CHECK(lt::default_symbol("W_h_1_2") == "W_{h1,2}");
+  CHECK(lt::default_symbol("x_alpha_1") == "x_{\\alpha,1}");
   CHECK(lt::default_symbol("x") == "x");
   CHECK(lt::default_symbol("loss") == "loss");
   CHECK(lt::default_symbol("etax") == "etax");  // not a Greek letter

@@ -30,7 +30,8 @@ namespace chainrule::exporters::latex_text {
 
 /// The default math-mode symbol for a model name:
 ///   `w5` -> `w_{5}`, `net_h1` -> `net_{h1}`, `E_total` -> `E_{total}`, `eta` -> `\eta`,
-///   `delta_o1` -> `\delta_{o1}`, `W_1_2` -> `W_{1,2}`.
+///   `delta_o1` -> `\delta_{o1}`, `W_1_2` -> `W_{1,2}`, `net_h_1` -> `net_{h1}`,
+///   `W_h_1_2` -> `W_{h1,2}`.
 /// Names are identifiers (`[A-Za-z_][A-Za-z0-9_]*`); anything else is escaped and set upright.
 [[nodiscard]] std::string default_symbol(std::string_view name);
 
