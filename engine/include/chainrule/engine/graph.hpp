@@ -174,6 +174,9 @@ class graph {
   std::vector<Real> values_;
   std::vector<Real> adjoints_;  // sized on the first backward(), then reused
   std::vector<Real> scratch_;   // kernel registers and the reverse sweep's product
+  std::vector<Real> units_;     // 0, 1 and -1 at the working precision (kernel_io::units)
+  // Multiprecision backward(): whether node i's adjoint has had a contribution in this sweep.
+  std::vector<std::uint8_t> touched_;
   std::optional<node_id> gradient_root_;
   std::unordered_map<std::uint32_t, std::string> names_;
   std::unordered_map<std::uint32_t, std::string> symbols_;

@@ -18,6 +18,8 @@ graph<Real>::graph(unsigned digits) : digits_(scalar_traits<Real>::digits(digits
   typename scalar_traits<Real>::precision_scope scope(digits_);
   arg_begin_.push_back(0);
   scratch_.assign(kernel_scratch + 1, scalar_traits<Real>::zero(digits_));
+  units_ = {scalar_traits<Real>::zero(digits_), scalar_traits<Real>::from_decimal("1", digits_),
+            scalar_traits<Real>::from_decimal("-1", digits_)};
 }
 
 template <real_number Real>
@@ -205,7 +207,7 @@ void graph<Real>::evaluate(std::size_t i) {
   const std::uint32_t begin = arg_begin_[i];
   const std::uint32_t end = arg_begin_[i + 1];
   kernel_io<Real> io{values_.data(), std::span<const node_id>(args_.data() + begin, end - begin), values_[i],
-                     partials_.data() + begin, scratch_.data()};
+                     partials_.data() + begin, scratch_.data(), units_.data()};
   if (const char* problem = ops::evaluate(ops_[i], io)) fail(i, problem);
 }
 
@@ -224,21 +226,65 @@ void graph<Real>::backward(node_id output) {
   typename scalar_traits<Real>::precision_scope scope(digits_);
   const std::size_t n = ops_.size();
   if (adjoints_.size() != n) adjoints_.resize(n, scratch_[0]);
-  for (auto& a : adjoints_) a = 0;
-  adjoints_[root] = 1;
   Real& product = scratch_[kernel_scratch];
-  for (std::size_t i = root + 1; i-- > 0;) {
-    const Real& a = adjoints_[i];
-    if (scalar_traits<Real>::is_zero(a)) continue;
-    if (!scalar_traits<Real>::is_finite(a)) {
-      gradient_root_.reset();
-      throw evaluation_error("the adjoint of " + describe(static_cast<node_id>(i)) +
-                                 " is not finite (the gradient overflowed)",
-                             static_cast<std::uint32_t>(i));
+  const auto overflowed = [&](std::size_t i) {
+    gradient_root_.reset();
+    return evaluation_error("the adjoint of " + describe(static_cast<node_id>(i)) +
+                                " is not finite (the gradient overflowed)",
+                            static_cast<std::uint32_t>(i));
+  };
+  if constexpr (scalar_traits<Real>::has_runtime_precision) {
+    // A multiprecision addition costs as much as a multiplication, so an adjoint's first
+    // contribution is assigned (acc = partial * a) rather than added to a zero, and add and sum
+    // nodes, whose partials are all 1, pass their adjoint on without multiplying. The results are
+    // the plain sweep's: 0 + x = x, 1 * a = a, and a zero product is stored as +0, as 0 + (-0)
+    // would be. Adjoints that get no contribution are zeroed when the sweep reaches them.
+    touched_.assign(n, 0);
+    for (std::size_t i = root + 1; i < n; ++i) adjoints_[i] = 0;
+    adjoints_[root] = units_[1];
+    touched_[root] = 1;
+    for (std::size_t i = root + 1; i-- > 0;) {
+      Real& a = adjoints_[i];
+      if (!touched_[i]) {
+        a = 0;
+        continue;
+      }
+      if (scalar_traits<Real>::is_zero(a)) continue;
+      if (!scalar_traits<Real>::is_finite(a)) throw overflowed(i);
+      const bool unit = ops::unit_partials(ops_[i]);
+      const std::uint32_t end = arg_begin_[i + 1];
+      for (std::uint32_t k = arg_begin_[i]; k < end; ++k) {
+        const auto to = static_cast<std::size_t>(args_[k]);
+        Real& acc = adjoints_[to];
+        if (touched_[to]) {
+          if (unit) {
+            acc += a;
+          } else {
+            scalar_traits<Real>::add_product(acc, partials_[k], a, product);
+          }
+        } else {
+          touched_[to] = 1;
+          if (unit) {
+            acc = a;
+          } else {
+            acc = partials_[k] * a;
+            if (scalar_traits<Real>::is_zero(acc)) acc = 0;
+          }
+        }
+      }
     }
-    const std::uint32_t end = arg_begin_[i + 1];
-    for (std::uint32_t k = arg_begin_[i]; k < end; ++k) {
-      scalar_traits<Real>::add_product(adjoints_[static_cast<std::size_t>(args_[k])], partials_[k], a, product);
+  } else {
+    for (auto& a : adjoints_) a = 0;
+    adjoints_[root] = 1;
+    for (std::size_t i = root + 1; i-- > 0;) {
+      const Real& a = adjoints_[i];
+      if (scalar_traits<Real>::is_zero(a)) continue;
+      if (!scalar_traits<Real>::is_finite(a)) throw overflowed(i);
+      const std::uint32_t end = arg_begin_[i + 1];
+      for (std::uint32_t k = arg_begin_[i]; k < end; ++k) {
+        scalar_traits<Real>::add_product(adjoints_[static_cast<std::size_t>(args_[k])], partials_[k],
+                                         a, product);
+      }
     }
   }
   gradient_root_ = output;

@@ -36,10 +36,11 @@ struct scalar_traits<mp_real> {
   static mp_real zero(unsigned digits) { return mp_real(0, digits); }
   static bool is_zero(const mp_real& x) { return mpfr_zero_p(x.backend().data()) != 0; }
   static unsigned digits(unsigned requested) { return requested; }
+  /// acc += a * b in two MPFR calls (Boost's `scratch = a; scratch *= b` makes it three); every
+  /// operand has the working precision, so the roundings are the same.
   static void add_product(mp_real& acc, const mp_real& a, const mp_real& b, mp_real& scratch) {
-    scratch = a;
-    scratch *= b;
-    acc += scratch;
+    mpfr_mul(scratch.backend().data(), a.backend().data(), b.backend().data(), MPFR_RNDN);
+    mpfr_add(acc.backend().data(), acc.backend().data(), scratch.backend().data(), MPFR_RNDN);
   }
   static long to_long(const mp_real& x) { return mpfr_get_si(x.backend().data(), MPFR_RNDN); }
 
