@@ -6,6 +6,12 @@
 // are built on an operand stack; `+ - * / @` chains, unary signs and `^` chains are loops, so
 // only parentheses, brackets and call arguments recurse, and those count against
 // max_nesting_depth.
+//
+// Extending the language: add a rule for the new statement (starting with its keyword in an
+// `if_must`), list it in `statement`, give every rule it puts under `must` a CHAINRULE_EXPECT
+// line (a static_assert insists), add a struct for it to the `statement` variant in ast.hpp and
+// actions that fill the struct and push it. New built-in functions need no grammar change: add
+// them to the table in functions.cpp.
 #include "chainrule/lang/parser.hpp"
 
 #include <fmt/format.h>
@@ -17,6 +23,7 @@
 #include <optional>
 #include <sstream>
 #include <tao/pegtl.hpp>
+#include <type_traits>
 #include <utility>
 
 #include "decimal.hpp"
@@ -461,7 +468,6 @@ CHAINRULE_EXPECT(operand_text, postfix);
 CHAINRULE_EXPECT("a function argument", argument);
 CHAINRULE_EXPECT("a function argument or ')'", argument_list);
 CHAINRULE_EXPECT("')'", close_paren);
-CHAINRULE_EXPECT("blank", ws);
 CHAINRULE_EXPECT("a function name", function_name);
 CHAINRULE_EXPECT("'('", open_paren);
 CHAINRULE_EXPECT("'='", equals);
@@ -521,11 +527,21 @@ inline constexpr bool suggests_keyword = false;
 template <>
 inline constexpr bool suggests_keyword<equation_equals> = true;
 
+// Rules that always match; `must` still instantiates raise() for them.
+template <typename Rule>
+inline constexpr bool never_fails = std::is_same_v<Rule, ws>;
+template <typename... Rules>
+inline constexpr bool never_fails<pegtl::opt<Rules...>> = true;
+template <typename... Rules>
+inline constexpr bool never_fails<pegtl::star<Rules...>> = true;
+
 template <typename Rule>
 struct control : pegtl::normal<Rule> {
   template <typename Input, typename... States>
   [[noreturn]] static void raise(const Input& in, States&&... /*unused*/) {
     constexpr const char* text = expected_text<Rule>;
+    // A new `must` in the grammar needs a CHAINRULE_EXPECT line, or its errors would say nothing.
+    static_assert(text != nullptr || never_fails<Rule>, "add a CHAINRULE_EXPECT for this rule");
     throw syntax_failure{static_cast<std::size_t>(in.current() - in.begin()),
                          text != nullptr ? text : "valid syntax",
                          {},
