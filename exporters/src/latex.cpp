@@ -569,7 +569,9 @@ void writer::summary() {
     std::vector<std::string> hyper;
     for (const trace::hyper_parameter& h : c.optimizer.hyper) {
       hyper.push_back(fmt::format("${} = {}$", h.latex.empty() ? lt::escape_text(h.text) : h.latex,
-                                  number(h.value)));
+                                  // The value as the model wrote it: "1e-8", not a
+                                  // display rounding such as 0.
+                                  h.source.empty() ? number(h.value) : lt::math_number(h.source)));
     }
     if (!hyper.empty()) {
       o += " with ";

@@ -767,9 +767,13 @@ bool is_operator(neighbour n) {
 
 std::string place(const rendered_node& arg, neighbour left, neighbour right, form templates) {
   const bool starts_negative = !arg.text.empty() && arg.text.front() == '-';
-  const bool parenthesise =
-      arg.precedence < required_precedence(left, right) ||
-      (starts_negative && (is_operator(left) || right == neighbour::power_base));
+  // A negative number is bracketed before '*', '/' and '^' too: (-0.2)*0 rather than -0.2*0,
+  // which would need brackets as a whole once it follows a '+'.
+  const bool factor =
+      right == neighbour::times || right == neighbour::divide || right == neighbour::power_base;
+  const bool parenthesise = arg.precedence < required_precedence(left, right) ||
+                            (starts_negative && (is_operator(left) || factor) &&
+                             (arg.number || is_operator(left) || right == neighbour::power_base));
   if (!parenthesise) return arg.text;
   if (templates == form::latex) return "\\left(" + arg.text + "\\right)";
   return "(" + arg.text + ")";
@@ -911,6 +915,7 @@ std::vector<rendered_node> render_nodes(const trace::expression& e, const formul
         style.numbers && !node.value.shown.empty() && node.kind != trace::expr_kind::apply;
     if (substitute) {
       r.text = number_text(style, node.value.shown);
+      r.number = true;
       done.push_back(std::move(r));
       continue;
     }
@@ -931,6 +936,7 @@ std::vector<rendered_node> render_nodes(const trace::expression& e, const formul
         break;
       case trace::expr_kind::literal:
         r.text = number_text(style, node.text);
+        r.number = true;
         break;
       case trace::expr_kind::apply: {
         if (node.op == "sum") {

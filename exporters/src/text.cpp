@@ -228,7 +228,8 @@ void text_writer::summary() {
       o += " (";
       for (std::size_t k = 0; k < c.optimizer.hyper.size(); ++k) {
         if (k > 0) o += ", ";
-        o += c.optimizer.hyper[k].name + " = " + c.optimizer.hyper[k].value.shown;
+        const trace::hyper_parameter& h = c.optimizer.hyper[k];
+        o += h.name + " = " + (h.source.empty() ? h.value.shown : h.source);
       }
       o += ")";
     }

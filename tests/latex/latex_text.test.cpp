@@ -223,6 +223,17 @@ TEST_CASE("formulas get parentheses only where needed", "[latex][formula]") {
     numbers.numbers = true;
     CHECK(lt::render_formula(e, numbers) == "(0.5 + (-0.25))*2");
   }
+  SECTION("negative numbers are bracketed as factors, not whole products") {
+    expression e;
+    e.nodes = {quantity(0, "-0.2"), quantity(1, "3"), quantity(2, "0.1"),
+               apply("mul", "#1*#2", "#1 \\cdot #2", layout::infix, 2, {0, 1}),
+               apply("add", "#1 + #2", "#1 + #2", layout::infix, 1, {2, 3})};
+    lt::formula_style numbers = text;
+    numbers.numbers = true;
+    CHECK(lt::render_formula(e, numbers) == "0.1 + (-0.2)*3");
+    numbers.templates = lt::formula_style::form::latex;
+    CHECK(lt::render_formula(e, numbers) == "0.1 + \\left(-0.2\\right) \\cdot 3");
+  }
   SECTION("a - (b - c) and a / (b * c), but no parentheses inside \\frac") {
     expression e;
     e.nodes = {quantity(0), quantity(1), quantity(2),

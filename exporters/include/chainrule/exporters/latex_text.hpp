@@ -117,6 +117,7 @@ struct formula_style {
 struct rendered_node {
   std::string text;
   int precedence = 5;
+  bool number = false;  ///< a number (substituted value or literal), not a formula
 };
 
 /// Renders every node of `e` (children before parents, in one pass without recursion). Arguments
