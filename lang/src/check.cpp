@@ -7,10 +7,12 @@
 // and the flat scalar model is assembled and checked once more for clashing element names.
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <map>
 #include <queue>
 #include <set>
+#include <tuple>
 
 #include "chainrule/lang/functions.hpp"
 #include "chainrule/lang/model.hpp"

@@ -138,7 +138,7 @@ std::string to_source(const expression_arena& arena, expr_id root) {
 
 namespace {
 
-const char* optimizer_keyword_separator(std::size_t k) {
+const char* separator(std::size_t k) {
   return k == 0 ? "" : ", ";
 }
 
@@ -205,7 +205,7 @@ std::string to_source(const checked_model& m) {
     const auto& t = *m.train;
     out += fmt::format("train minimize {} using {}(", t.objective, t.optimizer.name);
     for (std::size_t k = 0; k < t.optimizer.arguments.size(); ++k) {
-      out += fmt::format("{}{} = {}", optimizer_keyword_separator(k), t.optimizer.arguments[k].name,
+      out += fmt::format("{}{} = {}", separator(k), t.optimizer.arguments[k].name,
                          t.optimizer.arguments[k].value);
     }
     out += fmt::format(") for {} {}", t.count,
