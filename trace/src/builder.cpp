@@ -402,14 +402,16 @@ std::uint32_t instantiate_partial(expression_builder& b, op o, std::size_t k, st
   return made.back();
 }
 
-product split_factors(const expression_builder& b, std::uint32_t root) {
+product split_factors(const expression_builder& b, std::uint32_t root, std::uint32_t first) {
   product out;
   std::vector<std::uint32_t> stack{root};
   while (!stack.empty()) {
     const std::uint32_t i = stack.back();
     stack.pop_back();
     const expr_node& n = b.at(i);
-    if (n.kind == expr_kind::apply && n.op == "mul" && n.args.size() == 2) {
+    if (i < first && n.kind == expr_kind::apply) {
+      out.factors.push_back(i);
+    } else if (n.kind == expr_kind::apply && n.op == "mul" && n.args.size() == 2) {
       // Right pushed first so factors come out left to right.
       stack.push_back(n.args[1]);
       stack.push_back(n.args[0]);

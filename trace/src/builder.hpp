@@ -88,8 +88,10 @@ struct product {
 };
 
 /// Splits node `root` into its top-level factors: multiplications and negations are taken apart,
-/// literals 1 dropped and -1 folded into the sign.
-product split_factors(const expression_builder& b, std::uint32_t root);
+/// literals 1 dropped and -1 folded into the sign. Only nodes made at or after `first` are taken
+/// apart: a substituted subexpression (an expanded intermediate) stays one factor, which keeps the
+/// work per template independent of how deep the graph below it is.
+product split_factors(const expression_builder& b, std::uint32_t root, std::uint32_t first = 0);
 
 /// Builds `terms[0] + terms[1] - ...` (a negative term is subtracted, a lone negative one negated).
 /// An empty sum is the literal 0, an empty product the literal 1.

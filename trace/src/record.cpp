@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "chainrule/trace/record.hpp"
 
+#include <unordered_set>
+
 #include "recorder.hpp"
 
 namespace chainrule::trace {
@@ -222,15 +224,26 @@ typename recorder<Real>::local_forms recorder<Real>::build_local(std::uint32_t t
   out.formula.expr = b.extract(formula_root, &out.formula.sources);
 
   // Symbolic reverse sweep: each node collects the products of op partial templates along the
-  // paths from `top` down to it.
-  std::unordered_map<std::uint32_t, std::vector<product>> sym;
+  // paths from `top` down to it. A product is a persistent list (each link points to the rest of
+  // the product above it), so extending one along a chain of intermediates costs one link, not a
+  // copy of everything above.
+  struct link {
+    std::uint32_t up;
+    std::uint32_t factor;
+  };
+  struct path {
+    int sign = 1;
+    std::uint32_t tail = none;
+  };
+  std::vector<link> links;
+  std::unordered_map<std::uint32_t, std::vector<path>> sym;
   std::unordered_map<std::uint32_t, char> overflow;
-  sym[top].push_back(product{});
+  sym[top].push_back(path{});
   const std::uint32_t top_symbol = is_shown(top) ? b.quantity(top) : formula_root;
   for (std::uint32_t u : nodes) {
     auto found = sym.find(u);
     if (found == sym.end()) continue;
-    std::vector<product> terms = std::move(found->second);
+    const std::vector<path> terms = std::move(found->second);
     sym.erase(found);
     const bool lost = overflow.contains(u);
     const auto ins = g_->inputs(static_cast<node_id>(u));
@@ -248,28 +261,41 @@ typename recorder<Real>::local_forms recorder<Real>::build_local(std::uint32_t t
         sym[j];
         continue;
       }
+      const auto first_new = static_cast<std::uint32_t>(b.size());
       const std::uint32_t partial = instantiate_partial(b, o, k, self, in_nodes);
       if (b.is_literal(partial, "0")) continue;
-      const product pk = split_factors(b, partial);
+      const product pk = split_factors(b, partial, first_new);
       auto& target = sym[j];
-      for (const product& t : terms) {
+      for (const path& t : terms) {
         if (target.size() >= max_symbolic_terms) {
           overflow[j] = 1;
           break;
         }
-        product next = t;
-        next.sign *= pk.sign;
-        next.factors.insert(next.factors.end(), pk.factors.begin(), pk.factors.end());
-        target.push_back(std::move(next));
+        path next{t.sign * pk.sign, t.tail};
+        for (auto f : pk.factors) {
+          links.push_back({next.tail, f});
+          next.tail = static_cast<std::uint32_t>(links.size() - 1);
+        }
+        target.push_back(next);
       }
     }
   }
+  const auto materialize = [&](const path& p) {
+    product made;
+    made.sign = p.sign;
+    for (std::uint32_t at = p.tail; at != none; at = links[at].up)
+      made.factors.push_back(links[at].factor);
+    std::reverse(made.factors.begin(), made.factors.end());
+    return made;
+  };
 
   for (std::uint32_t j : boundary) {
     sourced_expression form;
     auto found = sym.find(j);
     if (found != sym.end() && !overflow.contains(j)) {
-      std::vector<product> terms = std::move(found->second);
+      std::vector<product> terms;
+      for (const path& p : found->second)
+        terms.push_back(materialize(p));
       for (product& t : terms) {
         // Literal factors whose product is exactly 1 or -1 (the 1/2 and the 2 of 1/2 (t - y)^2)
         // disappear; any other literal factors are kept as they are.
@@ -312,7 +338,8 @@ expression recorder<Real>::with_values(const sourced_expression& e) const {
     const std::int64_t source = e.sources[i];
     expr_node& n = out.nodes[i];
     if (source >= 0) {
-      n.value = num(g_->value(static_cast<node_id>(source)));
+      n.value = formatted_ != nullptr ? (*formatted_)[static_cast<std::size_t>(source)]
+                                      : num(g_->value(static_cast<node_id>(source)));
     } else if (n.kind == expr_kind::literal) {
       typename scalar_traits<Real>::precision_scope scope(g_->digits());
       n.value = num(scalar_traits<Real>::from_decimal(n.text, g_->digits()));
@@ -476,7 +503,9 @@ std::vector<forward_step> recorder<Real>::forward_steps() const {
   out.reserve(computed_.size());
   for (std::size_t c = 0; c < computed_.size(); ++c) {
     const std::uint32_t q = computed_[c];
-    out.push_back({q, with_values(formulas_[c]), num(g_->value(static_cast<node_id>(q)))});
+    out.push_back(
+        {q, with_values(formulas_[c]),
+         formatted_ != nullptr ? (*formatted_)[q] : num(g_->value(static_cast<node_id>(q)))});
   }
   return out;
 }
@@ -486,6 +515,11 @@ iteration recorder<Real>::record(const view<Real>& v, std::uint64_t index) {
   iteration it;
   it.index = index;
   it.forward = take_snapshot();
+  struct release {
+    const std::vector<number>*& slot;
+    ~release() { slot = nullptr; }
+  } scoped{formatted_};
+  formatted_ = &it.forward.values;
   it.forward_steps = forward_steps();
   for (std::uint32_t i = 0; i < n_; ++i) {
     for (std::size_t k = 0; k < g_->inputs(static_cast<node_id>(i)).size(); ++k) {
@@ -562,7 +596,7 @@ bool recorder<Real>::reaches(std::uint32_t from, std::uint32_t target,
   // Bounded search: beyond the budget the answer "yes" only makes a label more explicit.
   constexpr std::size_t budget = 100000;
   std::vector<std::uint32_t> stack;
-  std::vector<std::uint32_t> seen;
+  std::unordered_set<std::uint32_t> seen;
   for (auto e : out_edges_[from]) {
     if (e != except_edge && relevant_[edges_[e].to] && edges_[e].to <= target)
       stack.push_back(edges_[e].to);
@@ -573,8 +607,7 @@ bool recorder<Real>::reaches(std::uint32_t from, std::uint32_t target,
     stack.pop_back();
     if (x == target) return true;
     if (++visits > budget) return true;
-    if (std::find(seen.begin(), seen.end(), x) != seen.end()) continue;
-    seen.push_back(x);
+    if (!seen.insert(x).second) continue;
     for (auto e : out_edges_[x]) {
       if (relevant_[edges_[e].to] && edges_[e].to <= target) stack.push_back(edges_[e].to);
     }

@@ -151,6 +151,8 @@ class recorder {
   std::uint32_t stamp_value_ = 0;
   std::vector<Real> work_;
   Real scratch_;
+  /// While record() runs: every node's value, formatted once (the graph does not change meanwhile).
+  const std::vector<number>* formatted_ = nullptr;
 };
 
 extern template class recorder<double>;

@@ -2,6 +2,7 @@
 #include "chainrule/trace/train.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "chainrule/engine/ops.hpp"
 #include "recorder.hpp"
@@ -27,6 +28,21 @@ std::string trace_selection::describe() const {
     add(std::to_string(s));
   return out.empty() ? "none" : out;
 }
+
+namespace {
+
+// kernel_io gained a pointer to the constants 0, 1 and -1 in a later engine; fill it when present.
+template <class Real>
+kernel_io<Real> make_io(const Real* values, std::span<const node_id> inputs, Real& out,
+                        Real* partial, Real* scratch, const Real* units) {
+  if constexpr (requires { kernel_io<Real>{values, inputs, out, partial, scratch, units}; }) {
+    return kernel_io<Real>{values, inputs, out, partial, scratch, units};
+  } else {
+    return kernel_io<Real>{values, inputs, out, partial, scratch};
+  }
+}
+
+}  // namespace
 
 template <real_number Real>
 struct trainer<Real>::impl {
@@ -75,6 +91,7 @@ struct trainer<Real>::impl {
   std::vector<Real> slot_out;
   std::vector<node_id> identity;
   std::vector<Real> kernel_scratch_;
+  std::array<Real, 3> units;  // 0, 1, -1
   std::vector<const Real*> overrides;
   std::vector<Real> adjoints;
   Real product;
@@ -189,6 +206,7 @@ trainer<Real>::impl::impl(graph<Real>& graph_ref, node_id loss_node, run_options
     for (std::size_t k = 0; k < widest; ++k)
       identity.push_back(static_cast<node_id>(k));
     kernel_scratch_.assign(kernel_scratch + 1, zero);
+    units = {zero, traits::from_decimal("1", g.digits()), traits::from_decimal("-1", g.digits())};
     overrides.assign(n, nullptr);
     adjoints.assign(n, zero);
   }
@@ -259,8 +277,8 @@ void trainer<Real>::impl::refresh_overrides(std::size_t layer) {
     Real* partial = slot_partials.data() + slot_begin[s];
     for (std::size_t k = 0; k < ins.size(); ++k)
       in[k] = g.value(ins[k]);
-    kernel_io<Real> io{in, std::span<const node_id>(identity.data(), ins.size()), slot_out[s],
-                       partial, kernel_scratch_.data()};
+    kernel_io<Real> io = make_io(in, std::span<const node_id>(identity.data(), ins.size()),
+                                 slot_out[s], partial, kernel_scratch_.data(), units.data());
     if (const char* problem = ops::kernels<Real>[static_cast<std::size_t>(g.op_of(node))](io)) {
       throw evaluation_error(std::string(problem) + " at " + g.describe(node) +
                                  " while recomputing its partials with updated weights",
