@@ -32,7 +32,7 @@ template <real_number Real>
 var<Real> graph<Real>::leaf(op kind, std::string_view name, std::string_view decimal) {
   typename scalar_traits<Real>::precision_scope scope(digits_);
   var<Real> v = leaf_value(kind, name, scalar_traits<Real>::from_decimal(decimal, digits_));
-  decimal_sources_[static_cast<std::uint32_t>(v.id())] = std::string(decimal);
+  set_source(static_cast<std::size_t>(v.id()), decimal);
   return v;
 }
 
@@ -159,18 +159,34 @@ template <real_number Real>
 void graph<Real>::set_value(node_id leaf, std::string_view decimal) {
   typename scalar_traits<Real>::precision_scope scope(digits_);
   set_value(leaf, scalar_traits<Real>::from_decimal(decimal, digits_));
-  decimal_sources_[static_cast<std::uint32_t>(leaf)] = std::string(decimal);
+  set_source(static_cast<std::size_t>(leaf), decimal);
 }
 
+// inline (like adjoint()) so that a training loop's calls are expanded in place despite the
+// explicit instantiation in the library: at double a call costs as much as the work.
 template <real_number Real>
-void graph<Real>::set_value(node_id leaf, const Real& value) {
+inline void graph<Real>::set_value(node_id leaf, const Real& value) {
   const auto i = at(leaf);
   if (!is_leaf(ops_[i])) throw usage_error("only a leaf can be set; " + describe(leaf) + " is computed");
   if (!scalar_traits<Real>::is_finite(value)) throw usage_error("a leaf value must be finite");
   typename scalar_traits<Real>::precision_scope scope(digits_);
   values_[i] = value;
-  if constexpr (scalar_traits<Real>::has_runtime_precision) values_[i].precision(digits_);
-  decimal_sources_.erase(static_cast<std::uint32_t>(i));
+  // Rounding to the working precision is a no-op call to MPFR when the value already has it,
+  // which is the usual case (a training loop computing at the graph's precision).
+  if constexpr (scalar_traits<Real>::has_runtime_precision) {
+    if (values_[i].precision() != digits_) values_[i].precision(digits_);
+  }
+  if (i < has_source_.size() && has_source_[i]) {
+    decimal_sources_.erase(static_cast<std::uint32_t>(i));
+    has_source_[i] = 0;
+  }
+}
+
+template <real_number Real>
+void graph<Real>::set_source(std::size_t i, std::string_view decimal) {
+  decimal_sources_[static_cast<std::uint32_t>(i)] = std::string(decimal);
+  if (has_source_.size() <= i) has_source_.resize(i + 1);
+  has_source_[i] = 1;
 }
 
 template <real_number Real>
@@ -207,7 +223,7 @@ void graph<Real>::evaluate(std::size_t i) {
   const std::uint32_t begin = arg_begin_[i];
   const std::uint32_t end = arg_begin_[i + 1];
   kernel_io<Real> io{values_.data(), std::span<const node_id>(args_.data() + begin, end - begin), values_[i],
-                     partials_.data() + begin, scratch_.data(), units_.data()};
+                     partials_.data() + begin, scratch_.data(), units_.data(), false};
   if (const char* problem = ops::evaluate(ops_[i], io)) fail(i, problem);
 }
 
@@ -215,8 +231,23 @@ template <real_number Real>
 void graph<Real>::forward() {
   typename scalar_traits<Real>::precision_scope scope(digits_);
   const std::size_t n = ops_.size();
+  // The arrays' data pointers in locals: a kernel that calls a library function (exp, any MPFR
+  // operation) would otherwise make the compiler reload every member for the next node.
+  const op* const ops = ops_.data();
+  const std::uint32_t* const arg_begin = arg_begin_.data();
+  const node_id* const args = args_.data();
+  Real* const values = values_.data();
+  Real* const partials = partials_.data();
+  Real* const scratch = scratch_.data();
+  const Real* const units = units_.data();
   for (std::size_t i = 0; i < n; ++i) {
-    if (!is_leaf(ops_[i])) evaluate(i);
+    const op o = ops[i];
+    if (is_leaf(o)) continue;
+    const std::uint32_t begin = arg_begin[i];
+    const std::uint32_t end = arg_begin[i + 1];
+    kernel_io<Real> io{values, std::span<const node_id>(args + begin, end - begin), values[i],
+                       partials + begin, scratch, units, true};
+    if (const char* problem = ops::evaluate(o, io)) fail(i, problem);
   }
 }
 
@@ -235,10 +266,11 @@ void graph<Real>::backward(node_id output) {
   };
   if constexpr (scalar_traits<Real>::has_runtime_precision) {
     // A multiprecision addition costs as much as a multiplication, so an adjoint's first
-    // contribution is assigned (acc = partial * a) rather than added to a zero, and add and sum
-    // nodes, whose partials are all 1, pass their adjoint on without multiplying. The results are
-    // the plain sweep's: 0 + x = x, 1 * a = a, and a zero product is stored as +0, as 0 + (-0)
-    // would be. Adjoints that get no contribution are zeroed when the sweep reaches them.
+    // contribution is assigned (acc = partial * a) rather than added to a zero, and partials that
+    // are the constant 1 or -1 (add, sub, sum, ...) pass the adjoint on without multiplying. The
+    // results are the plain sweep's: 0 + x = x, (+-1) * a = +-a, and a zero product is stored as
+    // +0, as 0 + (-0) would be. Adjoints that get no contribution are zeroed when the sweep
+    // reaches them.
     touched_.assign(n, 0);
     for (std::size_t i = root + 1; i < n; ++i) adjoints_[i] = 0;
     adjoints_[root] = units_[1];
@@ -251,21 +283,27 @@ void graph<Real>::backward(node_id output) {
       }
       if (scalar_traits<Real>::is_zero(a)) continue;
       if (!scalar_traits<Real>::is_finite(a)) throw overflowed(i);
-      const bool unit = ops::unit_partials(ops_[i]);
+      const op o = ops_[i];
+      const std::uint32_t begin = arg_begin_[i];
       const std::uint32_t end = arg_begin_[i + 1];
-      for (std::uint32_t k = arg_begin_[i]; k < end; ++k) {
+      for (std::uint32_t k = begin; k < end; ++k) {
         const auto to = static_cast<std::size_t>(args_[k]);
+        const int unit = ops::unit_partial(o, k - begin);
         Real& acc = adjoints_[to];
         if (touched_[to]) {
-          if (unit) {
+          if (unit > 0) {
             acc += a;
+          } else if (unit < 0) {
+            acc -= a;
           } else {
             scalar_traits<Real>::add_product(acc, partials_[k], a, product);
           }
         } else {
           touched_[to] = 1;
-          if (unit) {
+          if (unit > 0) {
             acc = a;
+          } else if (unit < 0) {
+            acc = -a;
           } else {
             acc = partials_[k] * a;
             if (scalar_traits<Real>::is_zero(acc)) acc = 0;
@@ -291,7 +329,7 @@ void graph<Real>::backward(node_id output) {
 }
 
 template <real_number Real>
-const Real& graph<Real>::adjoint(node_id id) const {
+inline const Real& graph<Real>::adjoint(node_id id) const {
   const auto i = at(id);
   if (!gradient_root_ || i >= adjoints_.size()) {
     throw usage_error("no gradient yet for " + describe(id) + ": call backward(output) first");

@@ -31,7 +31,11 @@ struct scalar_traits<mp_real> {
   static std::string format(const mp_real& x, const number_format& fmt) {
     return format_decimal(x.backend().data(), fmt);
   }
-  static bool is_finite(const mp_real& x) { return mpfr_number_p(x.backend().data()) != 0; }
+  // mpfr_nan_p and mpfr_inf_p are macros; mpfr_number_p is a library call (the sweeps test
+  // every value and adjoint).
+  static bool is_finite(const mp_real& x) {
+    return !mpfr_nan_p(x.backend().data()) && !mpfr_inf_p(x.backend().data());
+  }
   static std::string exact(const mp_real& x) { return exact_decimal(x.backend().data()); }
   static mp_real zero(unsigned digits) { return mp_real(0, digits); }
   static bool is_zero(const mp_real& x) { return mpfr_zero_p(x.backend().data()) != 0; }

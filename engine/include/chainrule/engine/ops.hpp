@@ -28,6 +28,9 @@ struct kernel_io {
   Real* partial;                          ///< partial[k] = d out / d inputs[k]
   Real* scratch;                          ///< kernel_scratch registers at the working precision
   const Real* units;                      ///< 0, 1 and -1 at the working precision
+  /// True when the node's constant partials (the 1 and -1 of add, sub, neg, sum, log_softmax) are
+  /// already stored, as in every forward() after the node was made: the kernel may skip them.
+  bool constant_partials_stored = false;
 
   const Real& x(std::size_t k) const { return values[static_cast<std::size_t>(inputs[k])]; }
   // Kernels copy these rather than assign integer literals: for MPFR a copy costs about a third of
@@ -84,8 +87,10 @@ struct add_op {
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0) + io.x(1);
-    io.partial[0] = io.one();
-    io.partial[1] = io.one();
+    if (!io.constant_partials_stored) {
+      io.partial[0] = io.one();
+      io.partial[1] = io.one();
+    }
     return nullptr;
   }
 };
@@ -98,8 +103,10 @@ struct sub_op {
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0) - io.x(1);
-    io.partial[0] = io.one();
-    io.partial[1] = io.minus_one();
+    if (!io.constant_partials_stored) {
+      io.partial[0] = io.one();
+      io.partial[1] = io.minus_one();
+    }
     return nullptr;
   }
 };
@@ -143,7 +150,7 @@ struct neg_op {
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = -io.x(0);
-    io.partial[0] = io.minus_one();
+    if (!io.constant_partials_stored) io.partial[0] = io.minus_one();
     return nullptr;
   }
 };
@@ -262,8 +269,16 @@ struct sin_op {
                                 "\\sin\\left(#1\\right)", {"cos(#1)"}, {"\\cos\\left(#1\\right)"}, {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
-    io.out = sin(io.x(0));
-    io.partial[0] = cos(io.x(0));
+    if constexpr (std::is_floating_point_v<R>) {
+      // From a local copy the compiler makes one sincos call of the two (the store to `out`
+      // could alias the input otherwise); half the time of the kernel at double.
+      const R x = io.x(0);
+      io.out = sin(x);
+      io.partial[0] = cos(x);
+    } else {
+      io.out = sin(io.x(0));
+      io.partial[0] = cos(io.x(0));
+    }
     return nullptr;
   }
 };
@@ -276,9 +291,15 @@ struct cos_op {
                                 {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
-    io.out = cos(io.x(0));
-    io.partial[0] = sin(io.x(0));
-    io.partial[0] = -io.partial[0];
+    if constexpr (std::is_floating_point_v<R>) {
+      const R x = io.x(0);  // one sincos call, as in sin_op
+      io.out = cos(x);
+      io.partial[0] = -sin(x);
+    } else {
+      io.out = cos(io.x(0));
+      io.partial[0] = sin(io.x(0));
+      io.partial[0] = -io.partial[0];
+    }
     return nullptr;
   }
 };
@@ -454,10 +475,9 @@ struct sum_op {
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0);
-    io.partial[0] = io.one();
-    for (std::size_t k = 1; k < io.inputs.size(); ++k) {
-      io.out += io.x(k);
-      io.partial[k] = io.one();
+    for (std::size_t k = 1; k < io.inputs.size(); ++k) io.out += io.x(k);
+    if (!io.constant_partials_stored) {
+      for (std::size_t k = 0; k < io.inputs.size(); ++k) io.partial[k] = io.one();
     }
     return nullptr;
   }
@@ -517,8 +537,10 @@ struct log_softmax_op {
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0) - io.x(1);
-    io.partial[0] = io.one();
-    io.partial[1] = io.minus_one();
+    if (!io.constant_partials_stored) {
+      io.partial[0] = io.one();
+      io.partial[1] = io.minus_one();
+    }
     return nullptr;
   }
 };
@@ -562,13 +584,30 @@ inline constexpr bool bounded_partials =
               sin_op, cos_op, tanh_op, sigmoid_op, relu_op, leaky_relu_op, softplus_op, step_op, max_op,
               min_op, sum_op, logsumexp_op, softmax_op, log_softmax_op>;
 
-/// Whether every partial of `o` is 1 (add and sum): the reverse sweep then adds the adjoint
-/// without multiplying by the partial.
-constexpr bool unit_partials(op o) noexcept { return o == op::add || o == op::sum; }
+/// The partial of `o` with respect to its input k when it is the constant 1 or -1 (add, sum, sub,
+/// neg, log_softmax), else 0: the reverse sweep then adds or subtracts the adjoint without
+/// multiplying. Must match the kernels above.
+constexpr int unit_partial(op o, std::size_t k) noexcept {
+  switch (o) {
+    case op::add:
+    case op::sum:
+      return 1;
+    case op::sub:
+    case op::log_softmax:
+      return k == 0 ? 1 : -1;
+    case op::neg:
+      return -1;
+    default:
+      return 0;
+  }
+}
 
 template <class Op, class R>
 [[gnu::always_inline]] inline const char* evaluate(kernel_io<R>& io) {
-  if (const char* problem = Op::template eval<R>(io)) return problem;
+  // The kernel gets a copy: a kernel that is not inlined takes its address, and that would keep
+  // the caller's io in memory (ten stores per node) for every op, not only for this one.
+  kernel_io<R> own = io;
+  if (const char* problem = Op::template eval<R>(own)) return problem;
   if (!scalar_traits<R>::is_finite(io.out)) return "the value is not finite (overflow or NaN)";
   if constexpr (!bounded_partials<Op>) {
     // One test after the loop rather than a branch per partial: the message names the node.
