@@ -177,6 +177,30 @@ Real recorder<Real>::literal_value(const expression_builder& b, std::uint32_t no
   return scalar_traits<Real>::from_decimal(b.at(node).text, g_->digits());
 }
 
+namespace {
+
+/// True if every leaf below builder node `root` is a literal (a constant expression). Gives up on
+/// large subexpressions: constants worth cancelling are small.
+bool only_literals(const expression_builder& b, std::uint32_t root) {
+  constexpr std::size_t budget = 256;
+  std::size_t visited = 0;
+  std::vector<std::uint32_t> stack{root};
+  while (!stack.empty()) {
+    if (++visited > budget) return false;
+    const expr_node& n = b.at(stack.back());
+    stack.pop_back();
+    if (n.kind == expr_kind::apply) {
+      if (n.self) return false;
+      stack.insert(stack.end(), n.args.begin(), n.args.end());
+    } else if (n.kind != expr_kind::literal) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 template <real_number Real>
 typename recorder<Real>::local_forms recorder<Real>::build_local(std::uint32_t top) {
   std::vector<std::uint32_t> nodes, boundary;
@@ -297,14 +321,18 @@ typename recorder<Real>::local_forms recorder<Real>::build_local(std::uint32_t t
       for (const path& p : found->second)
         terms.push_back(materialize(p));
       for (product& t : terms) {
-        // Literal factors whose product is exactly 1 or -1 (the 1/2 and the 2 of 1/2 (t - y)^2)
-        // disappear; any other literal factors are kept as they are.
+        // Constant factors (literals, or intermediates made of literals only, such as the 1/2
+        // of 1/2*(t - y)^2) whose product is exactly 1 or -1 disappear with the 2 that the power
+        // brings down; any other constant factors are kept as they are.
         Real value = scalar_traits<Real>::from_decimal("1", g_->digits());
         std::vector<std::uint32_t> others;
         bool any = false;
         for (auto f : t.factors) {
           if (b.at(f).kind == expr_kind::literal) {
             value *= literal_value(b, f);
+            any = true;
+          } else if (b.source(f) >= 0 && only_literals(b, f)) {
+            value *= g_->value(static_cast<node_id>(b.source(f)));
             any = true;
           } else {
             others.push_back(f);
