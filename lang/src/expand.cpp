@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "chainrule/lang/functions.hpp"
+#include "decimal.hpp"
 
 namespace chainrule::lang::detail {
 
@@ -261,6 +262,7 @@ class expander {
     const expr_node& node = in_[id];
     const function_info* f = find_function(node.text);
     if (f == nullptr) return false;
+    if (f->shape == function_shape::loss) return loss(id, *f, v);
     const auto kids = in_.children(id);
     if (f->variadic) {
       std::vector<expr_id> flat;
@@ -329,6 +331,122 @@ class expander {
       }
       v.elements.push_back(make(expr_kind::call, node.text, id, args));
     }
+    return true;
+  }
+
+  // Losses and penalties become ordinary formulas: one term per element pair, summed with
+  // sum(...) (a single term stands alone), then scaled as docs/language.md shows.
+  bool loss(expr_id id, const function_info& f, value& v) {
+    const auto kids = in_.children(id);
+    const std::string_view name = f.name;
+    const auto number = [&](std::string text) {
+      return make(expr_kind::number, std::move(text), id);
+    };
+    const auto node = [&](expr_kind kind, std::initializer_list<expr_id> children) {
+      return make(kind, {}, id, std::span<const expr_id>(children.begin(), children.size()));
+    };
+    const auto apply = [&](std::string function, std::initializer_list<expr_id> children) {
+      return make(expr_kind::call, std::move(function), id,
+                  std::span<const expr_id>(children.begin(), children.size()));
+    };
+    const auto total = [&](const std::vector<expr_id>& terms) {
+      return terms.size() == 1 ? terms.front() : make(expr_kind::call, "sum", id, terms);
+    };
+    std::vector<expr_id> terms;
+    if (f.variadic) {  // l1, l2: every element of every argument
+      for (std::size_t k = 0; k < kids.size(); ++k) {
+        for (const expr_id e : child_value(id, k).elements) {
+          const expr_id w = take(e);
+          terms.push_back(name == "l1" ? apply("abs", {w})
+                                       : node(expr_kind::power, {w, number("2")}));
+        }
+      }
+      v.elements.push_back(total(terms));
+      return true;
+    }
+    const value& a = child_value(id, 0);
+    const value& b = child_value(id, 1);
+    const std::size_t n = element_count(b.shape);
+    if (name == "sparse_cce") {
+      const expr_node& k = in_[kids[0]];
+      const auto index =
+          k.kind == expr_kind::number ? integer_value(k.text) : std::optional<std::int64_t>{};
+      if (!index || *index < 1 || static_cast<std::uint64_t>(*index) > n) {
+        error(kids[0],
+              fmt::format("sparse_cce's k must be a whole number from 1 to {} (p is {})", n,
+                          describe_shape(b.shape)),
+              "the 1-based index of the true class, an integer literal");
+        return false;
+      }
+      const expr_id p = take(b.elements[static_cast<std::size_t>(*index - 1)]);
+      v.elements.push_back(node(expr_kind::negate, {apply("log", {p})}));
+      return true;
+    }
+    if (a.shape != b.shape) {
+      const std::string_view first = f.parameters[0].name;
+      const std::string_view second = f.parameters[1].name;
+      error(id,
+            fmt::format("shape mismatch in the arguments of {}: {} is {}, {} is {}", name, first,
+                        describe_shape(a.shape), second, describe_shape(b.shape)),
+            fmt::format("{} and {} of the same shape (two scalars, or two vectors of the same "
+                        "length)",
+                        first, second));
+      return false;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const expr_id t = take(a.elements[i]);
+      const expr_id y = take(b.elements[i]);
+      if (name == "se" || name == "mse") {
+        terms.push_back(node(expr_kind::power, {node(expr_kind::subtract, {t, y}), number("2")}));
+      } else if (name == "half_se") {
+        const expr_id half = node(expr_kind::divide, {number("1"), number("2")});
+        terms.push_back(
+            node(expr_kind::multiply,
+                 {half, node(expr_kind::power, {node(expr_kind::subtract, {t, y}), number("2")})}));
+      } else if (name == "mae") {
+        terms.push_back(apply("abs", {node(expr_kind::subtract, {t, y})}));
+      } else if (name == "mape") {
+        const expr_id t_again = take(a.elements[i]);
+        terms.push_back(
+            apply("abs", {node(expr_kind::divide, {node(expr_kind::subtract, {t, y}), t_again})}));
+      } else if (name == "bce") {
+        const expr_id t_again = take(a.elements[i]);
+        const expr_id y_again = take(b.elements[i]);
+        terms.push_back(
+            node(expr_kind::add,
+                 {node(expr_kind::multiply, {t, apply("log", {y})}),
+                  node(expr_kind::multiply,
+                       {node(expr_kind::subtract, {number("1"), t_again}),
+                        apply("log", {node(expr_kind::subtract, {number("1"), y_again})})})}));
+      } else if (name == "cce") {
+        terms.push_back(node(expr_kind::multiply, {t, apply("log", {y})}));
+      } else {  // hinge
+        terms.push_back(apply(
+            "max", {number("0"),
+                    node(expr_kind::subtract, {number("1"), node(expr_kind::multiply, {t, y})})}));
+      }
+    }
+    const expr_id sum = total(terms);
+    const std::string count = std::to_string(n);
+    expr_id result = sum;
+    if (name == "mse" || name == "mae" || name == "hinge") {
+      if (n > 1)
+        result =
+            node(expr_kind::multiply, {node(expr_kind::divide, {number("1"), number(count)}), sum});
+    } else if (name == "mape") {
+      const expr_id scale =
+          n > 1 ? node(expr_kind::divide, {number("100"), number(count)}) : number("100");
+      result = node(expr_kind::multiply, {scale, sum});
+    } else if (name == "bce") {
+      result = n > 1 ? node(expr_kind::multiply,
+                            {node(expr_kind::divide,
+                                  {node(expr_kind::negate, {number("1")}), number(count)}),
+                             sum})
+                     : node(expr_kind::negate, {sum});
+    } else if (name == "cce") {
+      result = node(expr_kind::negate, {sum});
+    }
+    v.elements.push_back(result);
     return true;
   }
 

@@ -13,6 +13,11 @@ constexpr std::array<parameter_info, 2> leaky_relu_parameters{
 constexpr std::array<parameter_info, 2> binary_ab_parameters{{{"a", "", false}, {"b", "", false}}};
 constexpr std::array<parameter_info, 2> pow_parameters{{{"x", "", false}, {"y", "", false}}};
 
+constexpr std::array<parameter_info, 2> loss_ty_parameters{{{"t", "", false}, {"y", "", false}}};
+constexpr std::array<parameter_info, 2> loss_tp_parameters{{{"t", "", false}, {"p", "", false}}};
+constexpr std::array<parameter_info, 2> loss_ts_parameters{{{"t", "", false}, {"s", "", false}}};
+constexpr std::array<parameter_info, 2> sparse_cce_parameters{{{"k", "", true}, {"p", "", false}}};
+
 constexpr function_info unary(std::string_view name, std::string_view form) {
   return {name, function_shape::elementwise, unary_parameters, false, form};
 }
@@ -38,6 +43,18 @@ constexpr std::array function_table{
     function_info{"logsumexp", function_shape::reduction, {}, true, "logsumexp(a, b, ...)"},
     function_info{"softmax", function_shape::vector, {}, true, "softmax(a, b, ...)"},
     function_info{"log_softmax", function_shape::vector, {}, true, "log_softmax(a, b, ...)"},
+    function_info{"se", function_shape::loss, loss_ty_parameters, false, "se(t, y)"},
+    function_info{"half_se", function_shape::loss, loss_ty_parameters, false, "half_se(t, y)"},
+    function_info{"mse", function_shape::loss, loss_ty_parameters, false, "mse(t, y)"},
+    function_info{"mae", function_shape::loss, loss_ty_parameters, false, "mae(t, y)"},
+    function_info{"mape", function_shape::loss, loss_ty_parameters, false, "mape(t, y)"},
+    function_info{"bce", function_shape::loss, loss_ty_parameters, false, "bce(t, y)"},
+    function_info{"cce", function_shape::loss, loss_tp_parameters, false, "cce(t, p)"},
+    function_info{"sparse_cce", function_shape::loss, sparse_cce_parameters, false,
+                  "sparse_cce(k, p)"},
+    function_info{"hinge", function_shape::loss, loss_ts_parameters, false, "hinge(t, s)"},
+    function_info{"l1", function_shape::loss, {}, true, "l1(w, ...)"},
+    function_info{"l2", function_shape::loss, {}, true, "l2(w, ...)"},
 };
 
 constexpr std::array<optimizer_parameter, 1> sgd_parameters{{{"lr", "0.01"}}};

@@ -10,6 +10,8 @@ Writes, next to this script:
     engine.ref     closed forms for the engine's own tests (deep chains, overflow points)
     optimizers.ref two steps of each optimizer on a two-weight least-squares problem, and the
                    perceptron rule learning AND (tests/trace)
+    losses.ref     the language's loss and penalty functions on small inputs, with gradients
+                   (tests/lang/losses.test.cpp)
 
 These numbers are produced independently of the C++ engine: everything here is
 plain mpmath arithmetic with derivatives written out by hand (chain rule) and
@@ -802,6 +804,84 @@ def make_optimizers():
     ref.write()
 
 
+# ---------------------------------------------------------------------------
+# losses.ref: se, half_se, mse, mae, mape, bce, cce, sparse_cce, hinge, l1, l2
+# (docs/language.md, "Loss functions"), values and gradients by hand.
+
+def make_losses():
+    ref = RefFile("losses.ref",
+                  "Loss and penalty functions of the .chain language: values and gradients.")
+    ref.comment("t = [0.2, 0.7, 0.1], y = [0.25, 0.6, 0.3] (n = 3); keys loss.value,",
+                "loss.dy_i = d loss / d y_i, loss.dt_i = d loss / d t_i.")
+    t = [D("0.2"), D("0.7"), D("0.1")]
+    y = [D("0.25"), D("0.6"), D("0.3")]
+    n = len(t)
+
+    def put_pair(name, term, dterm_dy, dterm_dt, scale):
+        value = scale * mpmath.fsum(term(t[i], y[i]) for i in range(n))
+        ref.put("%s.value" % name, value)
+        for i in range(n):
+            dy = scale * dterm_dy(t[i], y[i])
+            dt = scale * dterm_dt(t[i], y[i])
+            check_diff("%s.dy_%d" % (name, i + 1), lambda x, i=i: scale * term(t[i], x), y[i], dy)
+            check_diff("%s.dt_%d" % (name, i + 1), lambda x, i=i: scale * term(x, y[i]), t[i], dt)
+            ref.put("%s.dy_%d" % (name, i + 1), dy)
+            ref.put("%s.dt_%d" % (name, i + 1), dt)
+
+    one = mpf(1)
+    put_pair("se", lambda a, b: (a - b) ** 2, lambda a, b: -2 * (a - b), lambda a, b: 2 * (a - b),
+             one)
+    put_pair("half_se", lambda a, b: (a - b) ** 2 / 2, lambda a, b: -(a - b),
+             lambda a, b: a - b, one)
+    put_pair("mse", lambda a, b: (a - b) ** 2, lambda a, b: -2 * (a - b),
+             lambda a, b: 2 * (a - b), one / n)
+    put_pair("mae", lambda a, b: abs(a - b), lambda a, b: -mpmath.sign(a - b),
+             lambda a, b: mpmath.sign(a - b), one / n)
+    # |(t - y)/t| with t > 0: d/dy = -sign(t - y)/t, d/dt = sign(t - y) * y / t^2
+    put_pair("mape", lambda a, b: abs((a - b) / a), lambda a, b: -mpmath.sign(a - b) / a,
+             lambda a, b: mpmath.sign(a - b) * b / a ** 2, mpf(100) / n)
+    put_pair("bce", lambda a, b: a * mpmath.log(b) + (1 - a) * mpmath.log(1 - b),
+             lambda a, b: a / b - (1 - a) / (1 - b),
+             lambda a, b: mpmath.log(b) - mpmath.log(1 - b), -one / n)
+    # cce with p = y (probabilities summing to 1 is not needed by the formula)
+    put_pair("cce", lambda a, b: a * mpmath.log(b), lambda a, b: a / b,
+             lambda a, b: mpmath.log(b), -one)
+
+    ref.blank()
+    ref.comment("sparse_cce(2, y) = -log(y_2)")
+    ref.put("sparse_cce.value", -mpmath.log(y[1]))
+    for i in range(n):
+        ref.put("sparse_cce.dy_%d" % (i + 1), -1 / y[i] if i == 1 else mpf(0))
+
+    ref.blank()
+    ref.comment("hinge(h, s) with h = [1, -1, 1], s = [0.3, 0.5, 1.5]: terms 0.7, 1.5, 0")
+    h = [D("1"), D("-1"), D("1")]
+    s = [D("0.3"), D("0.5"), D("1.5")]
+    ref.put("hinge.value", mpmath.fsum(max(mpf(0), 1 - h[i] * s[i]) for i in range(n)) / n)
+    for i in range(n):
+        active = 1 - h[i] * s[i] > 0
+        ref.put("hinge.ds_%d" % (i + 1), -h[i] / n if active else mpf(0))
+
+    ref.blank()
+    ref.comment("penalties over w = [0.5, -1.5] and W = [[0.1, -0.2], [0.3, 0.4]]")
+    w = [D("0.5"), D("-1.5"), D("0.1"), D("-0.2"), D("0.3"), D("0.4")]
+    keys = ["w_1", "w_2", "W_1_1", "W_1_2", "W_2_1", "W_2_2"]
+    ref.put("l1.value", mpmath.fsum(abs(x) for x in w))
+    ref.put("l2.value", mpmath.fsum(x ** 2 for x in w))
+    for k, x in zip(keys, w):
+        ref.put("l1.d%s" % k, mpmath.sign(x))
+        ref.put("l2.d%s" % k, 2 * x)
+
+    ref.blank()
+    ref.comment("scalar arguments: bce(0.3, 0.8) and mse(0.3, 0.8) (n = 1)")
+    a, b = D("0.3"), D("0.8")
+    ref.put("bce_scalar.value", -(a * mpmath.log(b) + (1 - a) * mpmath.log(1 - b)))
+    ref.put("bce_scalar.dy", -(a / b - (1 - a) / (1 - b)))
+    ref.put("mse_scalar.value", (a - b) ** 2)
+    ref.put("mse_scalar.dy", -2 * (a - b))
+    ref.write()
+
+
 def main():
     mp.dps = DPS
     e0, e_sim, e_seq, e10k_60, e10k_80, e9999_80 = make_mazur()
@@ -809,6 +889,7 @@ def main():
     p50, pf = make_neuron()
     make_engine()
     make_optimizers()
+    make_losses()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))
         print("E_total_after_simultaneous", mpmath.nstr(e_sim, 20))

@@ -15,6 +15,7 @@ enum class function_shape : std::uint8_t {
   elementwise,  ///< scalar function applied to each element (arguments broadcast together)
   reduction,    ///< all arguments flattened into one list, scalar result (sum, logsumexp)
   vector,       ///< all arguments flattened, one result per element (softmax, log_softmax)
+  loss,         ///< a loss or penalty: expands to a scalar formula over its arguments' elements
 };
 
 struct parameter_info {
