@@ -212,6 +212,27 @@ TEST_CASE("the Mazur network with half_se", "[lang][losses]") {
   CHECK(m.format(m.value("E_total")) == "0.298371109");
 }
 
+TEST_CASE("cross-entropy of a softmax output", "[lang][losses]") {
+  const std::string header =
+      "precision 50\ninput z[3] = [1, 2, 3]\ntarget t[3] = [0, 1, 0]\np = softmax(z)\n";
+  auto dense = lower<mp_real>(check_text(header + "E = cce(t, p)\ndifferentiate E\n"));
+  auto sparse = lower<mp_real>(check_text(header + "E = sparse_cce(2, p)\ndifferentiate E\n"));
+  auto inline_softmax =
+      lower<mp_real>(check_text(header + "E = sparse_cce(2, softmax(z))\ndifferentiate E\n"));
+  const std::string expected = digits_of(sparse, sparse.value("E"));
+  CHECK(agrees(digits_of(dense, dense.value("E")), expected, required_digits));
+  CHECK(agrees(digits_of(inline_softmax, inline_softmax.value("E")), expected, required_digits));
+  CHECK(sparse.format(sparse.value("E")) == "1.407605964");  // log(e + e^2 + e^3) - 2
+  dense.graph->backward(dense.objective);
+  sparse.graph->backward(sparse.objective);
+  for (const char* z : {"z_1", "z_2", "z_3"}) {
+    INFO(z);
+    CHECK(agrees(digits_of(dense, dense.graph->adjoint(dense.node(z))),
+                 digits_of(sparse, sparse.graph->adjoint(sparse.node(z))), required_digits));
+  }
+  CHECK(check_text(header + "E = cce(t, p)\ndifferentiate E\n").warnings.empty());
+}
+
 TEST_CASE("loss diagnostics", "[lang][losses]") {
   const std::string header =
       "target t[3] = [0.2, 0.7, 0.1]\nparam y[3] = 0.5, z[2] = 0.5, M[3][1] = 0.5\n";
