@@ -135,6 +135,10 @@ TEST_CASE("Optimizers: bad settings are clear errors", "[trace][optimizer]") {
   CHECK_THROWS_AS(run(p.g, p.loss, o), decimal_error);
   o.optimizer = {"perceptron", {}};
   CHECK_THROWS_WITH(run(p.g, p.loss, o), Catch::Contains("needs a step() output"));
+  o.optimizer = {"sgd", {}};
+  trainer<mp_real> once(p.g, p.loss, o);
+  once.run();
+  CHECK_THROWS_WITH(once.run(), Catch::Contains("a trainer runs once"));
 }
 
 TEST_CASE("Optimizer class: state and step counter", "[trace][optimizer]") {

@@ -76,6 +76,7 @@ struct trainer<Real>::impl {
   Real error;
   std::vector<Real> history;
   std::uint64_t done = 0;
+  bool ran = false;
 
   // Data rows.
   std::size_t columns = 0;
@@ -541,6 +542,8 @@ void trainer<Real>::step() {
 template <real_number Real>
 document trainer<Real>::run() {
   impl& m = *impl_;
+  if (m.ran) throw usage_error("a trainer runs once: make a new one for another run");
+  m.ran = true;
   const run_options& o = m.options;
   document doc = m.rec.model(o.record);
   doc.config.optimizer = m.describe_optimizer();

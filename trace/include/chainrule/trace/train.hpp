@@ -68,6 +68,7 @@ class trainer {
 
   /// Runs options.steps iterations, tracing the selected ones, then a final forward pass, and
   /// returns the document (model, settings, traced iterations, loss history, final state).
+  /// Once per trainer (usage_error the second time).
   document run();
 
   /// One more iteration outside run()'s bookkeeping (nothing recorded): for benchmarks and for
