@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <initializer_list>
 #include <unordered_map>
 
 #include "chainrule/lang/functions.hpp"
