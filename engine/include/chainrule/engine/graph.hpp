@@ -103,6 +103,11 @@ class graph {
   var<Real> apply(op o, std::initializer_list<var<Real>> inputs);
   var<Real> apply(op o, std::span<const var<Real>> inputs);
 
+  /// Makes room for `nodes` more nodes with `edges` more inputs between them, so that building a
+  /// large graph neither copies its arrays as they grow nor ends with up to twice the memory it
+  /// uses (the arrays grow geometrically otherwise).
+  void reserve(std::size_t nodes, std::size_t edges);
+
   // ---- names ----
 
   void set_name(node_id id, std::string_view name);

@@ -111,6 +111,17 @@ var<Real> graph<Real>::apply(op o, std::span<const node_id> inputs) {
 }
 
 template <real_number Real>
+void graph<Real>::reserve(std::size_t nodes, std::size_t edges) {
+  const std::size_t n = ops_.size() + nodes;
+  const std::size_t e = args_.size() + edges;
+  ops_.reserve(n);
+  arg_begin_.reserve(n + 1);
+  values_.reserve(n);
+  args_.reserve(e);
+  partials_.reserve(e);
+}
+
+template <real_number Real>
 void graph<Real>::set_name(node_id id, std::string_view name) {
   const auto i = static_cast<std::uint32_t>(at(id));
   if (name.empty()) throw usage_error("a node name cannot be empty");
