@@ -61,6 +61,8 @@ bool run_chain(const options& opt, std::vector<verdict>& verdicts) {
   const memory_use before = memory_in_use();
   const double build_start = cpu_seconds();
   auto g = std::make_unique<graph<double>>();
+  // Each period is two products (two inputs each) and two sines (one input).
+  g->reserve(nodes, nodes / 4 * 6);
   auto x = g->input("x0", "1");
   const auto two = g->constant("2");
   const auto half = g->constant("0.5");
