@@ -795,9 +795,11 @@ std::string text_function(std::string_view name) {
   return "\\operatorname{" + escaped + "}";
 }
 
-// A plain-text template (`#2*#1^(#2 - 1)`) as linear LaTeX (`#2 \cdot #1^{#2 - 1}`).
+// A plain-text template (`#2*#1^(#2 - 1)`) as linear LaTeX (`#2 \cdot #1^{#2 - 1}`). One pass
+// with a stack of open brackets, so nesting depth costs no recursion.
 std::string inline_template(std::string_view t) {
   std::string out;
+  std::vector<bool> exponent_brackets;  // per open '(': does it hold an exponent?
   std::size_t i = 0;
   while (i < t.size()) {
     const char c = t[i];
@@ -811,22 +813,27 @@ std::string inline_template(std::string_view t) {
       ++i;
       out += "^{";
       if (i < t.size() && t[i] == '(') {
-        int depth = 0;
-        const std::size_t start = i + 1;
-        for (; i < t.size(); ++i) {
-          if (t[i] == '(') ++depth;
-          if (t[i] == ')' && --depth == 0) break;
-        }
-        out += inline_template(t.substr(start, i - start));
+        // `^(#2 - 1)`: the brackets become the exponent's braces.
+        exponent_brackets.push_back(true);
         ++i;
       } else if (i + 1 < t.size() && t[i] == '#') {
         out += t.substr(i, 2);
+        out += '}';
         i += 2;
       } else {
         while (i < t.size() && (is_digit(t[i]) || t[i] == '.'))
           out += t[i++];
+        out += '}';
       }
-      out += '}';
+    } else if (c == '(') {
+      exponent_brackets.push_back(false);
+      out += c;
+      ++i;
+    } else if (c == ')') {
+      const bool exponent = !exponent_brackets.empty() && exponent_brackets.back();
+      if (!exponent_brackets.empty()) exponent_brackets.pop_back();
+      out += exponent ? '}' : ')';
+      ++i;
     } else if (c == '>' && i + 1 < t.size() && t[i + 1] == '=') {
       out += "\\ge ";
       i += 2;
@@ -843,6 +850,10 @@ std::string inline_template(std::string_view t) {
       out += c;
       ++i;
     }
+  }
+  // An unclosed exponent bracket in a malformed template still gets its brace.
+  for (bool exponent : exponent_brackets) {
+    if (exponent) out += '}';
   }
   return out;
 }

@@ -263,6 +263,16 @@ TEST_CASE("formulas get parentheses only where needed", "[latex][formula]") {
     CHECK(lt::render_formula(p, latex) == "{\\left(a - b\\right)}^{2}");
     CHECK(lt::render_formula(p, text) == "(a - b)^2");
   }
+  SECTION("linear LaTeX from the text templates, for lines that must break") {
+    lt::formula_style inline_latex = latex;
+    inline_latex.templates = lt::formula_style::form::inline_latex;
+    expression e;
+    e.nodes = {
+        quantity(0), quantity(1),
+        apply("pow'", "#2*#1^(#2 - (1 + 1))", "", layout::infix, 2, {0, 1}),
+        apply("sigmoid", "sigmoid(#1)", "\\sigma\\left(#1\\right)", layout::function, 5, {2})};
+    CHECK(lt::render_formula(e, inline_latex) == "\\sigma(b \\cdot a^{b - (1 + 1)})");
+  }
   SECTION("sums split into terms for line breaking") {
     expression e;
     e.nodes = {quantity(0), quantity(1), quantity(2),
