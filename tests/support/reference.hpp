@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <fstream>
 #include <functional>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -82,7 +83,8 @@ inline const reference_file& reference(std::string_view file_name) {
   auto found = cache.find(file_name);
   if (found == cache.end()) {
     std::string name(file_name);
-    reference_file file(std::string(CHAINRULE_REFERENCE_DIR) + "/" + name);
+    const std::filesystem::path path = std::filesystem::path(CHAINRULE_REFERENCE_DIR) / name;
+    reference_file file(path.string());
     found = cache.emplace(std::move(name), std::move(file)).first;
   }
   return found->second;
