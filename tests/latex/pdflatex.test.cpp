@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Running pdflatex: confinement, error reports, missing program, leftovers.
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "chainrule/exporters/pdflatex.hpp"
@@ -13,14 +17,39 @@ using chainrule::exporters::pdflatex_options;
 
 namespace {
 
-std::size_t leftover_directories() {
-  std::size_t n = 0;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
-    if (entry.path().filename().string().starts_with("chainrule-pdflatex-")) ++n;
+// Points TMPDIR at a private directory for the test's lifetime, so that what pdflatex runs
+// leave behind can be counted without seeing other processes' files.
+class private_tmpdir {
+ public:
+  private_tmpdir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "chainrule-test-tmp-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+    if (const char* old = std::getenv("TMPDIR")) previous_ = old;
+    ::setenv("TMPDIR", path_.c_str(), 1);
   }
-  return n;
-}
+  ~private_tmpdir() {
+    if (previous_) {
+      ::setenv("TMPDIR", previous_->c_str(), 1);
+    } else {
+      ::unsetenv("TMPDIR");
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  private_tmpdir(const private_tmpdir&) = delete;
+  private_tmpdir& operator=(const private_tmpdir&) = delete;
+
+  [[nodiscard]] std::size_t entries() const {
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(path_),
+                                                  std::filesystem::directory_iterator()));
+  }
+
+ private:
+  std::filesystem::path path_;
+  std::optional<std::string> previous_;
+};
 
 }  // namespace
 
@@ -40,7 +69,7 @@ TEST_CASE("pdflatex runs confined and reports errors with the log", "[pdflatex]"
     WARN("SKIP: pdflatex is not on PATH");
     return;
   }
-  const std::size_t before = leftover_directories();
+  const private_tmpdir tmp;
   SECTION("a good document") {
     const std::string pdf =
         compile_pdf("\\documentclass{article}\\begin{document}$x^2$\\end{document}\n");
@@ -80,7 +109,7 @@ TEST_CASE("pdflatex runs confined and reports errors with the log", "[pdflatex]"
                                   options),
                       Catch::Contains("did not finish within 2 s"));
   }
-  CHECK(leftover_directories() == before);
+  CHECK(tmp.entries() == 0);  // every run removed its directory
 }
 
 TEST_CASE("log excerpts pick the error lines", "[pdflatex]") {
