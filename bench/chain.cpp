@@ -7,6 +7,7 @@
 // a contracting chain would underflow its adjoints to zero, and the reverse sweep skips zeros,
 // which would flatter the engine.
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include <fmt/core.h>

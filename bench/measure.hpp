@@ -4,10 +4,12 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chainrule/engine/engine.hpp"

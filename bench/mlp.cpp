@@ -5,6 +5,7 @@
 //
 // The hand-written side sums in the order the engine does (sum nodes left to right, the reverse
 // sweep from the last node back), so the two final losses match to rounding.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
