@@ -69,6 +69,7 @@ struct common_options {
 struct render_options {
   std::string latex, pdf, dot, svg, png, pdf_graph, json;
   bool fragment = false;
+  bool beamer = false;
   std::string notation = "model";
   std::vector<std::string> highlight;
 };
@@ -151,7 +152,9 @@ int render_command(const common_options& o, const render_options& r) {
   latex.notation = *ex::parse_notation(r.notation);
   if (!r.latex.empty()) {
     ex::latex_options written = latex;
-    written.form = r.fragment ? ex::latex_form::fragment : ex::latex_form::standalone;
+    written.form = r.beamer     ? ex::latex_form::beamer
+                   : r.fragment ? ex::latex_form::fragment
+                                : ex::latex_form::standalone;
     outputs.stage(r.latex, ex::to_latex(run.document, written));
   }
   if (!r.json.empty()) outputs.stage(r.json, ex::to_json(run.document));
@@ -232,11 +235,18 @@ int main(int argc, char** argv) {
   add_common(*render, render_common);
   CLI::Option* latex_option = render->add_option(
       "--latex", render_opts.latex, "Write the worked example as LaTeX (a standalone document)");
+  CLI::Option* fragment_option =
+      render
+          ->add_flag("--fragment", render_opts.fragment,
+                     "With --latex: write a fragment without preamble, to \\input into a handout "
+                     "or into one Beamer frame with [allowframebreaks]")
+          ->needs(latex_option);
   render
-      ->add_flag("--fragment", render_opts.fragment,
-                 "With --latex: write a fragment without preamble, to \\input into slides "
-                 "(Beamer) or a handout")
-      ->needs(latex_option);
+      ->add_flag("--beamer", render_opts.beamer,
+                 "With --latex: write Beamer frames (one per section and per gradient), to "
+                 "\\input between the frames of a Beamer document")
+      ->needs(latex_option)
+      ->excludes(fragment_option);
   render
       ->add_option("--notation", render_opts.notation,
                    "Symbols: model (the file's names and symbols), mazur (net/out), layered "

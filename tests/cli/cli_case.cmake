@@ -167,9 +167,21 @@ elseif(CASE STREQUAL "render_fragment")
     if(NOT code EQUAL 0)
       message(FATAL_ERROR "the fragment does not compile in Beamer:\n${log}")
     endif()
+    chainrule(render "${mazur}" --latex frames.tex --beamer)
+    expect_rc(0)
+    file(WRITE "${WORK_DIR}/deck.tex"
+         "\\documentclass{beamer}\n\\begin{document}\n\\input{frames}\n\\end{document}\n")
+    execute_process(COMMAND "${PDFLATEX}" -no-shell-escape -halt-on-error
+                            -interaction=nonstopmode deck.tex
+                    WORKING_DIRECTORY "${WORK_DIR}" RESULT_VARIABLE code OUTPUT_VARIABLE log)
+    if(NOT code EQUAL 0)
+      message(FATAL_ERROR "the --beamer frames do not compile:\n${log}")
+    endif()
   else()
     message(WARNING "SKIP: pdflatex is not on PATH; the fragment was not compiled")
   endif()
+  chainrule(render "${mazur}" --latex x.tex --beamer --fragment)
+  expect_rc(2)
 
 elseif(CASE STREQUAL "render_deterministic")
   chainrule(render "${mazur}" --latex a.tex --pdf a.pdf --svg a.svg --json a.json)
@@ -315,7 +327,7 @@ elseif(CASE STREQUAL "help_and_version")
   endforeach()
   chainrule(render --help)
   expect_rc(0)
-  foreach(needle "--latex" "--fragment" "--notation" "--pdf" "--dot" "--svg" "--png"
+  foreach(needle "--latex" "--fragment" "--beamer" "--notation" "--pdf" "--dot" "--svg" "--png"
                  "--pdf-graph" "--json" "--highlight")
     expect_contains("${out}" "${needle}" "render --help")
   endforeach()

@@ -122,7 +122,8 @@ TEST_CASE("the fragment form goes into Beamer slides and handouts", "[latex][fra
   CHECK(tex.find("\\begin{document}") == std::string::npos);
   CHECK(tex.find("\\section") == std::string::npos);  // not allowed inside frames
   CHECK(tex.find("\\toprule") == std::string::npos);  // booktabs may not be loaded
-  CHECK(tex.find("\\ifdefined\\pgfplotsversion") != std::string::npos);
+  CHECK(tex.find("\\csname @\\ifdefined\\pgfplotsversion firstofone\\else gobble\\fi") !=
+        std::string::npos);
   REQUIRE_PDFLATEX_OR_SKIP();
   SECTION("Beamer, a frame with allowframebreaks") {
     const std::string text = compile_and_read(tex,
@@ -133,6 +134,17 @@ TEST_CASE("the fragment form goes into Beamer slides and handouts", "[latex][fra
                                               "\\end{frame}\n"
                                               "\\end{document}\n");
     CHECK(text.find("0.298371109") != std::string::npos);
+  }
+  SECTION("Beamer with pgfplots: the plot is drawn inside the frame") {
+    (void)compile_and_read(tex,
+                           "\\documentclass{beamer}\n"
+                           "\\usepackage{pgfplots}\n"
+                           "\\pgfplotsset{compat=1.18}\n"
+                           "\\begin{document}\n"
+                           "\\begin{frame}[allowframebreaks]{Worked example}\n"
+                           "\\input{example}\n"
+                           "\\end{frame}\n"
+                           "\\end{document}\n");
   }
   SECTION("an article handout with pgfplots") {
     const std::string text = compile_and_read(tex,
@@ -146,6 +158,30 @@ TEST_CASE("the fragment form goes into Beamer slides and handouts", "[latex][fra
                                               "\\end{document}\n");
     CHECK(text.find("0.298371109") != std::string::npos);
   }
+}
+
+TEST_CASE("the Beamer form is a sequence of frames", "[latex][beamer]") {
+  latex_options options;
+  options.form = latex_form::beamer;
+  options.notation = latex_notation::layered;
+  latex_test::mazur_run run;
+  run.steps = 40;  // too long for one frame: Beamer fits about 16000pt into one
+  const std::string tex = to_latex(latex_test::mazur_document(run), options);
+  CHECK(tex.find("\\documentclass") == std::string::npos);
+  CHECK(count(tex, "\\begin{frame}[allowframebreaks]") == count(tex, "\\end{frame}"));
+  CHECK(tex.find("\\begin{frame}[allowframebreaks]{Gradient for $w^{(2)}_{11}$}") !=
+        std::string::npos);
+  REQUIRE_PDFLATEX_OR_SKIP();
+  chainrule::exporters::pdflatex_options pdflatex;
+  pdflatex.extra_files = {{"frames.tex", tex}};
+  const auto out = compile_pdf_with_log(
+      "\\documentclass{beamer}\n\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.18}\n"
+      "\\begin{document}\n\\input{frames}\n\\end{document}\n",
+      pdflatex);
+  CHECK(count(out.log, "Overfull \\vbox") == 0);  // no frame overflows
+  CHECK(count(out.log, "Overfull \\hbox") == 0);
+  const std::string text = latex_test::pdf_text(out.pdf);
+  CHECK(text.find("0.069045516") != std::string::npos);  // the loss after 40 steps
 }
 
 TEST_CASE("several steps add the loss history as a table and a plot", "[latex][history]") {

@@ -14,9 +14,17 @@
 
 namespace chainrule::exporters {
 
-/// A whole document (`\documentclass{article}` ... `\end{document}`), or a fragment without a
-/// preamble for `\input` into the user's own slides or handout.
-enum class latex_form : std::uint8_t { standalone, fragment };
+/// What kind of LaTeX to write.
+enum class latex_form : std::uint8_t {
+  /// A whole document: `\documentclass{article}` ... `\end{document}`.
+  standalone,
+  /// No preamble, for `\input` into the user's handout or into one Beamer frame with
+  /// `[allowframebreaks]` (Beamer fits at most about 16000pt, some 60 slides, into one frame).
+  fragment,
+  /// No preamble, a sequence of Beamer frames (one per section and per parameter's gradient,
+  /// each with `[allowframebreaks]`), for `\input` between the frames of a Beamer document.
+  beamer,
+};
 
 /// Which symbols the quantities get.
 enum class latex_notation : std::uint8_t {
@@ -48,6 +56,9 @@ struct latex_options {
   /// Loss history tables longer than this show evenly spaced rows (the plot shows every point
   /// up to plot_points, then evenly spaced ones).
   std::size_t table_rows = 21;
+  /// Tables are cut into blocks of at most this many rows, so that pages and Beamer frames can
+  /// break between them. 0: 40 for standalone documents, 6 for fragments.
+  std::size_t table_chunk = 0;
   std::size_t plot_points = 400;
 };
 
