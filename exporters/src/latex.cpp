@@ -780,12 +780,30 @@ void writer::updates(const trace::iteration& it) {
                                             symbol(*g.parameter))
                               : std::string());
     }
+    // The trace names optimizer state after the parameter in its own way (v_{w5}, with the
+    // parameter's symbol as the trace knows it: the left side of the update, w5^{+}). Swap in
+    // the symbol this document uses, so that a notation renames the state too.
+    std::string trace_symbol;
+    for (const trace::assignment& a : u.lines) {
+      if (a.is_parameter && a.lhs_latex.ends_with("^{+}")) {
+        trace_symbol = a.lhs_latex.substr(0, a.lhs_latex.size() - 4);
+      }
+    }
+    const auto rename = [&](const std::string& latex) {
+      const std::string suffix = "_{" + trace_symbol + "}";
+      if (trace_symbol.empty() || !latex.ends_with(suffix)) return latex;
+      return latex.substr(0, latex.size() - suffix.size()) + "_{" + symbol(u.parameter) + "}";
+    };
     for (const trace::assignment& a : u.lines) {
       const std::string lhs =
-          a.is_parameter ? lt::with_superscript(symbol(u.parameter), "+") : a.lhs_latex;
+          a.is_parameter ? lt::with_superscript(symbol(u.parameter), "+") : rename(a.lhs_latex);
+      trace::expression rhs = a.rhs;
+      for (trace::expr_node& n : rhs.nodes) {
+        if (n.kind == trace::expr_kind::symbol) n.latex = rename(n.latex);
+      }
       std::vector<row> rows;
-      rows.push_back(symbolic_row(a.rhs));
-      if (std::optional<row> n = numeric_row(a.rhs)) rows.push_back(std::move(*n));
+      rows.push_back(symbolic_row(rhs));
+      if (std::optional<row> n = numeric_row(rhs)) rows.push_back(std::move(*n));
       rows.push_back(value_row(a.value));
       derivation(lhs, rows);
     }
