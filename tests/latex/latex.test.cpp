@@ -206,6 +206,12 @@ TEST_CASE("optimizer state updates are shown", "[latex][optimizer]") {
   const std::string tex = to_latex(latex_test::mazur_document(run), {});
   CHECK(tex.find("The update rule for every trained parameter") != std::string::npos);
   CHECK(tex.find("\\leftarrow") != std::string::npos);
+  // State is named after the parameter's symbol in the document's notation.
+  CHECK(tex.find("m_{w_{5}} &= \\beta_1 \\cdot m_{w_{5}}") != std::string::npos);
+  latex_options layered;
+  layered.notation = latex_notation::layered;
+  CHECK(to_latex(latex_test::mazur_document(run), layered)
+            .find("\\hat{m}_{w^{(2)}_{11}} &= \\frac{m_{w^{(2)}_{11}}}") != std::string::npos);
   REQUIRE_PDFLATEX_OR_SKIP();
   (void)compile_and_read(tex);
 }
