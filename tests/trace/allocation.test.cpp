@@ -47,6 +47,10 @@ struct counter {
 
 }  // namespace
 
+// These replacements pair malloc with free on purpose; GCC cannot see that new and delete were
+// both replaced and warns that free() is called on memory from operator new.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
   if (counting) ++cxx_allocations;
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
@@ -58,6 +62,7 @@ void operator delete(void* p) noexcept {
 void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
+#pragma GCC diagnostic pop
 
 using namespace chainrule;
 using namespace chainrule::trace;
