@@ -4,8 +4,10 @@
 // The hand-written side performs the same operations in the same order as the engine's kernels
 // and reverse sweep, so both must end on the same E_total to the last few bits; at multiprecision
 // every statement is one in-place MPFR operation on storage allocated up front.
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -206,76 +208,112 @@ class hand_net {
       delta_h2_;
 };
 
+/// One precision's engine and hand-written nets, their best times so far and their results.
+class contest {
+ public:
+  virtual ~contest() = default;
+  /// One timed engine run and one timed hand-written run (each reset, then trained).
+  virtual void run_pair() = 0;
+  /// Prints the figures, counts allocations, appends the verdict; false if the results disagree.
+  virtual bool report(std::vector<verdict>& verdicts) = 0;
+};
+
 template <class Real>
-bool run_at(unsigned digits, const options& opt, std::vector<verdict>& verdicts) {
-  const bool multiprecision = scalar_traits<Real>::has_runtime_precision;
-  const std::string label = multiprecision ? fmt::format("{} digits", digits) : "double";
-  engine_net<Real> engine(digits);
-  hand_net<Real> hand(digits);
+class contest_at final : public contest {
+ public:
+  explicit contest_at(unsigned digits)
+      : digits_(digits),
+        engine_(digits),
+        hand_(digits),
+        engine_error_(scalar_traits<Real>::zero(digits)),
+        hand_error_(scalar_traits<Real>::zero(digits)) {}
 
-  Real engine_error = scalar_traits<Real>::zero(digits);
-  Real hand_error = scalar_traits<Real>::zero(digits);
-  // A double run takes milliseconds, so it gets more repetitions for the same confidence.
-  const int reps = multiprecision ? opt.reps : 4 * opt.reps;
-  const auto [engine_s, hand_s] = best_of(
-      reps,
-      [&] {
-        engine.reset();
-        engine_error = engine.train(steps);
-      },
-      [&] {
-        hand.reset();
-        hand_error = hand.train(steps);
-      });
-
-  // Allocations per step, counted on a separate untimed run of each side.
-  engine.reset();
-  hand.reset();
-  const auto before_engine = allocations();
-  engine.train(steps);
-  const auto after_engine = allocations();
-  hand.train(steps);
-  const auto after_hand = allocations();
-
-  const double ratio = engine_s / hand_s;
-  const double target = multiprecision ? 1.2 : 4.0;
-  const double agree = agreeing_digits(engine_error, hand_error);
-  const double needed = multiprecision ? 40.0 : 12.0;
-  const Real reference = number<Real>(reference_error, digits);
-  const double vs_reference = agreeing_digits(engine_error, reference);
-
-  const double per_step = 1e6 / steps;
-  fmt::print(
-      "  {:<10}  engine {:9.3f} us/step   hand {:9.3f} us/step   ratio {:5.2f} (target <= {})\n",
-      label, engine_s * per_step, hand_s * per_step, ratio, target);
-  fmt::print("              E_total engine {}  hand {}\n", show(engine_error, 15),
-             show(hand_error, 15));
-  fmt::print(
-      "              digits agreeing: engine vs hand {:.1f} (need >= {}), engine vs mpmath "
-      "{:.1f}\n",
-      agree, needed, vs_reference);
-  fmt::print(
-      "              allocations per step: engine {} new + {:.2f} GMP, hand {} new + {:.2f} GMP\n",
-      static_cast<double>(after_engine.cxx - before_engine.cxx) / steps,
-      static_cast<double>(after_engine.gmp - before_engine.gmp) / steps,
-      static_cast<double>(after_hand.cxx - after_engine.cxx) / steps,
-      static_cast<double>(after_hand.gmp - after_engine.gmp) / steps);
-  verdicts.push_back({"W2 Mazur " + label + ": engine / hand", ratio, target, "x"});
-  if (!(agree >= needed)) {
-    fmt::print("  ERROR: engine and hand-written results disagree at {}\n", label);
-    return false;
+  void run_pair() override {
+    double start = cpu_seconds();
+    engine_.reset();
+    engine_error_ = engine_.train(steps);
+    engine_s_ = std::min(engine_s_, cpu_seconds() - start);
+    start = cpu_seconds();
+    hand_.reset();
+    hand_error_ = hand_.train(steps);
+    hand_s_ = std::min(hand_s_, cpu_seconds() - start);
   }
-  return true;
-}
+
+  bool report(std::vector<verdict>& verdicts) override {
+    const bool multiprecision = scalar_traits<Real>::has_runtime_precision;
+    const std::string label = multiprecision ? fmt::format("{} digits", digits_) : "double";
+
+    // Allocations per step, counted on a separate untimed run of each side.
+    engine_.reset();
+    hand_.reset();
+    const auto before_engine = allocations();
+    engine_.train(steps);
+    const auto after_engine = allocations();
+    hand_.train(steps);
+    const auto after_hand = allocations();
+
+    const double ratio = engine_s_ / hand_s_;
+    const double target = multiprecision ? 1.2 : 4.0;
+    const double agree = agreeing_digits(engine_error_, hand_error_);
+    const double needed = multiprecision ? 40.0 : 12.0;
+    const Real reference = number<Real>(reference_error, digits_);
+    const double vs_reference = agreeing_digits(engine_error_, reference);
+
+    const double per_step = 1e6 / steps;
+    fmt::print(
+        "  {:<10}  engine {:9.3f} us/step   hand {:9.3f} us/step   ratio {:5.2f} (target <= {})\n",
+        label, engine_s_ * per_step, hand_s_ * per_step, ratio, target);
+    fmt::print("              E_total engine {}  hand {}\n", show(engine_error_, 15),
+               show(hand_error_, 15));
+    fmt::print(
+        "              digits agreeing: engine vs hand {:.1f} (need >= {}), engine vs mpmath "
+        "{:.1f}\n",
+        agree, needed, vs_reference);
+    fmt::print(
+        "              allocations per step: engine {} new + {:.2f} GMP, hand {} new + {:.2f} "
+        "GMP\n",
+        static_cast<double>(after_engine.cxx - before_engine.cxx) / steps,
+        static_cast<double>(after_engine.gmp - before_engine.gmp) / steps,
+        static_cast<double>(after_hand.cxx - after_engine.cxx) / steps,
+        static_cast<double>(after_hand.gmp - after_engine.gmp) / steps);
+    verdicts.push_back({"W2 Mazur " + label + ": engine / hand", ratio, target, "x"});
+    if (!(agree >= needed)) {
+      fmt::print("  ERROR: engine and hand-written results disagree at {}\n", label);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  unsigned digits_;
+  engine_net<Real> engine_;
+  hand_net<Real> hand_;
+  Real engine_error_, hand_error_;
+  double engine_s_ = std::numeric_limits<double>::infinity();
+  double hand_s_ = std::numeric_limits<double>::infinity();
+};
 
 }  // namespace
 
 bool run_mazur(const options& opt, std::vector<verdict>& verdicts) {
+  // A double run takes milliseconds, so it gets four pairs per round. The rounds visit the three
+  // precisions in turn, which spreads each one's repetitions over the whole measurement: load
+  // from other jobs comes in bursts of about a second, longer than all of the double runs.
+  constexpr int double_pairs = 4;
   fmt::print("W2  Mazur 2-2-2 sigmoid net, {} SGD steps (lr 0.5), best of {} ({} at double)\n",
-             steps, opt.reps, 4 * opt.reps);
-  bool ok = run_at<double>(17, opt, verdicts);
-  ok = run_at<mp_real>(50, opt, verdicts) && ok;
-  ok = run_at<mp_real>(100, opt, verdicts) && ok;
+             steps, opt.reps, double_pairs * opt.reps);
+  contest_at<double> at_double(17);
+  contest_at<mp_real> at_50(50);
+  contest_at<mp_real> at_100(100);
+  for (int r = 0; r < opt.reps; ++r) {
+    for (int k = 0; k < double_pairs; ++k)
+      at_double.run_pair();
+    at_50.run_pair();
+    at_100.run_pair();
+  }
+  bool ok = at_double.report(verdicts);
+  ok = at_50.report(verdicts) && ok;
+  ok = at_100.report(verdicts) && ok;
   return ok;
 }
 
