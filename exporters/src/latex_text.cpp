@@ -268,12 +268,19 @@ std::string escape_text(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 4);
   std::size_t i = 0;
+  // A straight double quote becomes TeX's opening or closing quotes in turn: written as is, TeX
+  // prints both as a closing quote.
+  bool quote_open = false;
   while (i < text.size()) {
     const auto [code, length] = decode_utf8(text, i);
     i += length;
     if (code < 0x80) {
       const char c = static_cast<char>(code);
       switch (c) {
+        case '"':
+          out += quote_open ? "''" : "``";
+          quote_open = !quote_open;
+          break;
         case '\\':
           out += "\\textbackslash{}";
           break;

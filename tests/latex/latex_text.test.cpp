@@ -14,6 +14,8 @@ using chainrule::trace::layout;
 
 TEST_CASE("free text is escaped for LaTeX", "[latex][escape]") {
   CHECK(lt::escape_text("Mazur's example") == "Mazur's example");
+  // TeX would print a straight " as a closing quote on both sides.
+  CHECK(lt::escape_text("Mazur, \"A Step\" and \"B\"") == "Mazur, ``A Step'' and ``B''");
   CHECK(lt::escape_text("\\ # $ % & _ { } ~ ^") ==
         "\\textbackslash{} \\# \\$ \\% \\& \\_ \\{ \\} \\textasciitilde{} \\textasciicircum{}");
   CHECK(lt::escape_text("a<b>c|d") == "a\\textless{}b\\textgreater{}c\\textbar{}d");
