@@ -47,6 +47,11 @@ struct counter {
 
 }  // namespace
 
+// ASan and UBSan bring their own operator new, which some allocations in the executable still reach
+// (those made during static initialisation among them), so a replacement here would free memory
+// it did not allocate. The sanitizer build counts GMP/MPFR allocations only.
+#ifndef CHAINRULE_SANITIZED_BUILD
+constexpr bool counts_cxx_allocations = true;
 // These replacements pair malloc with free on purpose; GCC cannot see that new and delete were
 // both replaced and warns that free() is called on memory from operator new.
 #pragma GCC diagnostic push
@@ -63,6 +68,9 @@ void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
 #pragma GCC diagnostic pop
+#else
+constexpr bool counts_cxx_allocations = false;
+#endif
 
 using namespace chainrule;
 using namespace chainrule::trace;
@@ -95,7 +103,7 @@ TEST_CASE("Untraced training steps allocate nothing", "[trace][train][allocation
       g.backward(loss);
     }
     graph_only = gmp_allocations;
-    CHECK(cxx_allocations == 0);
+    if (counts_cxx_allocations) CHECK(cxx_allocations == 0);
   }
   trainer<mp_real> t(g, loss.id(), options);
   t.step();
@@ -103,7 +111,7 @@ TEST_CASE("Untraced training steps allocate nothing", "[trace][train][allocation
     counter c;
     for (int k = 0; k < 20; ++k)
       t.step();
-    CHECK(cxx_allocations == 0);
+    if (counts_cxx_allocations) CHECK(cxx_allocations == 0);
     CHECK(gmp_allocations == graph_only);
   }
 }
