@@ -12,6 +12,9 @@ Writes, next to this script:
                    perceptron rule learning AND (tests/trace)
     losses.ref     the language's loss and penalty functions on small inputs, with gradients
                    (tests/lang/losses.test.cpp)
+    derive.ref     second and third derivatives of every op, for derive() (tests/engine)
+    batches.ref    batch updates of the neuron004 model: one full-batch step row by row, and
+                   mini-batches of 3 of the 4 rows (a short last batch) averaged (tests/trace)
 
 These numbers are produced independently of the C++ engine: everything here is
 plain mpmath arithmetic with derivatives written out by hand (chain rule) and
@@ -629,6 +632,69 @@ def make_neuron():
     return p50, pf
 
 
+def neuron_rows(X, y, w):
+    """Per row: the loss E = 1/2 (y - out)^2 and dE/dw_k = -(y - out) out (1 - out) x_k."""
+    out = []
+    for row, target in zip(X, y):
+        acc = row[0] * w[0]
+        for k in range(1, len(w)):
+            acc = acc + row[k] * w[k]
+        o = sigmoid(acc)
+        loss = mpf(1) / 2 * (target - o) ** 2
+        grads = [-(target - o) * o * (1 - o) * row[k] for k in range(len(w))]
+        out.append((loss, grads))
+    return out
+
+
+def make_batches():
+    ref = RefFile("batches.ref", "Batch updates of the neuron004 model (tests/trace).")
+    ref.comment(
+        "Model: out = sigmoid(w1 x1 + w2 x2 + w3 x3), E = 1/2 (y - out)^2 per row, on the",
+        "neuron004 data X = [[0,0,1],[1,1,1],[1,0,1],[0,1,1]], y = [0,1,1,0] and starting weights.",
+        "dE/dw_k = -(y - out) out (1 - out) x_k written out by hand, so sgd(lr = 1) on the summed",
+        "gradient is the seed's w += X^T (error * out (1 - out)).",
+        "full.*: one full-batch update, reduce sum, sgd lr = 1: every row's loss and gradient,",
+        "the sums, and the weights after the update.",
+        "mini.*: batches of 3 rows (rows 1-3, then row 4 alone), reduce mean, sgd lr = 0.5,",
+        "5 updates (batches 1, 2, 1, 2, 1); loss.k = the batch's mean loss before update k,",
+        "loss.6 = the mean loss of the last batch (rows 1-3) with the final weights.",
+    )
+    X = [[D(s) for s in row] for row in NEURON_X]
+    y = [D(s) for s in NEURON_Y]
+    w = [D(s) for s in NEURON_W0]
+
+    rows = neuron_rows(X, y, w)
+    for r, (loss, grads) in enumerate(rows):
+        ref.put("full.row%d.loss" % (r + 1), loss)
+        for k in range(3):
+            ref.put("full.row%d.dw%d" % (r + 1, k + 1), grads[k])
+    total = [mpmath.fsum(g[k] for _, g in rows) for k in range(3)]
+    ref.put("full.loss", mpmath.fsum(loss for loss, _ in rows))
+    for k in range(3):
+        ref.put("full.dw%d" % (k + 1), total[k])
+        ref.put("full.w%d" % (k + 1), w[k] - total[k])
+    # Cross-check with the seed's loop (neuron_train does the same update another way).
+    seed = neuron_train(X, y, w, 1, sigmoid, mpf(1))
+    for k in range(3):
+        assert agree(seed[k], w[k] - total[k]), "full batch disagrees with the seed loop"
+
+    lr = D("0.5")
+    batches = [[0, 1, 2], [3]]
+    wm = list(w)
+    for step in range(5):
+        batch = batches[step % 2]
+        rows = neuron_rows([X[r] for r in batch], [y[r] for r in batch], wm)
+        n = mpf(len(batch))
+        ref.put("mini.loss.%d" % (step + 1), mpmath.fsum(loss for loss, _ in rows) / n)
+        mean = [mpmath.fsum(g[k] for _, g in rows) / n for k in range(3)]
+        wm = [wm[k] - lr * mean[k] for k in range(3)]
+    rows = neuron_rows([X[r] for r in batches[0]], [y[r] for r in batches[0]], wm)
+    ref.put("mini.loss.6", mpmath.fsum(loss for loss, _ in rows) / 3)
+    for k in range(3):
+        ref.put("mini.w%d" % (k + 1), wm[k])
+    ref.write()
+
+
 # ---------------------------------------------------------------------------
 # 4. Engine stress cases (tests/engine): deep chains and an overflow point
 # ---------------------------------------------------------------------------
@@ -882,6 +948,139 @@ def make_losses():
     ref.write()
 
 
+# ---------------------------------------------------------------------------
+# 7. Second (and third) derivatives of every op, for derive() (tests/engine/derive.test.cpp)
+# ---------------------------------------------------------------------------
+
+def make_derive():
+    ref = RefFile("derive.ref",
+                  "Second derivatives of every op (closed forms), for derive() (tests/engine).")
+    ref.comment(
+        "Key scheme:  <op>:<arg1>[:<arg2>]:<what>, arguments as the exact decimal strings used.",
+        "  <what>: 'd2/dxdx', 'd2/dxdy', 'd2/dydy' (x the first argument, y the second),",
+        "          'd3/dxdxdx' for a third derivative.",
+        "  Group ops on v = (0.5, -1.25, 2): logsumexp:<v>:d2/dx[j]dx[k] (= s_j delta_jk - s_j s_k),",
+        "  softmax:<v>:d2[i]/dx[j]dx[k], log_softmax:<v>:d2[i]/dx[j]dx[k].",
+        "Every closed form was asserted equal to mpmath's mp.diff of the first derivative",
+        "(itself a closed form checked against mp.diff of the value) to %d digits;" % CHECK_DIGITS,
+        "points are away from kinks, where the second derivative of abs, relu, leaky_relu,",
+        "step, max and min is 0.",
+    )
+    exp, log, sqrt, sin, cos, tanh = (mpmath.exp, mpmath.log, mpmath.sqrt,
+                                      mpmath.sin, mpmath.cos, mpmath.tanh)
+    s = sigmoid
+    # name -> (first derivative, second derivative, points)
+    unary = [
+        ("neg", lambda x: mpf(-1), lambda x: mpf(0), ["0.7", "-1.3"]),
+        ("exp", exp, exp, ["0.7", "-1.3"]),
+        ("log", lambda x: 1 / x, lambda x: -1 / x ** 2, ["0.7", "2.5"]),
+        ("sqrt", lambda x: 1 / (2 * sqrt(x)), lambda x: -1 / (4 * x * sqrt(x)), ["0.7", "2.5"]),
+        ("abs", lambda x: mpmath.sign(x), lambda x: mpf(0), ["0.7", "-1.3"]),
+        ("sin", cos, lambda x: -sin(x), ["0.7", "-1.3"]),
+        ("cos", lambda x: -sin(x), lambda x: -cos(x), ["0.7", "-1.3"]),
+        ("tanh", lambda x: 1 - tanh(x) ** 2,
+         lambda x: -2 * tanh(x) * (1 - tanh(x) ** 2), ["0.7", "-1.3"]),
+        ("sigmoid", lambda x: s(x) * (1 - s(x)),
+         lambda x: s(x) * (1 - s(x)) * (1 - 2 * s(x)), ["0.7", "-1.3"]),
+        ("relu", lambda x: mpf(1) if x > 0 else mpf(0), lambda x: mpf(0), ["0.7", "-1.3"]),
+        ("softplus", s, lambda x: s(x) * (1 - s(x)), ["0.7", "-1.3"]),
+        ("step", lambda x: mpf(0), lambda x: mpf(0), ["0.7", "-1.3"]),
+    ]
+    for name, d1, d2, points in unary:
+        for xs in points:
+            x = D(xs)
+            check_diff(name + " d2", d1, x, d2(x))
+            ref.put("%s:%s:d2/dxdx" % (name, xs), mpf(d2(x)))
+
+    ref.blank()
+    ref.comment("third derivatives: sigmoid(x) -> s(1-s)(1 - 6s + 6s^2), tanh(x) -> -2(1-t^2)(1-3t^2)")
+    for xs in ["0.7", "-1.3"]:
+        x = D(xs)
+        d2s = lambda t: s(t) * (1 - s(t)) * (1 - 2 * s(t))
+        d3s = s(x) * (1 - s(x)) * (1 - 6 * s(x) + 6 * s(x) ** 2)
+        check_diff("sigmoid d3", d2s, x, d3s)
+        ref.put("sigmoid:%s:d3/dxdxdx" % xs, d3s)
+        d2t = lambda t: -2 * tanh(t) * (1 - tanh(t) ** 2)
+        d3t = -2 * (1 - tanh(x) ** 2) * (1 - 3 * tanh(x) ** 2)
+        check_diff("tanh d3", d2t, x, d3t)
+        ref.put("tanh:%s:d3/dxdxdx" % xs, d3t)
+
+    ref.blank()
+    ref.comment("binary ops (y is alpha for leaky_relu; powi:<x>:<n> has an integer exponent)")
+    binary = [
+        ("add", lambda x, y: mpf(1), lambda x, y: mpf(1),
+         lambda x, y: (mpf(0), mpf(0), mpf(0)), [("0.7", "-1.3")]),
+        ("sub", lambda x, y: mpf(1), lambda x, y: mpf(-1),
+         lambda x, y: (mpf(0), mpf(0), mpf(0)), [("0.7", "-1.3")]),
+        ("mul", lambda x, y: y, lambda x, y: x,
+         lambda x, y: (mpf(0), mpf(1), mpf(0)), [("0.7", "-1.3")]),
+        ("div", lambda x, y: 1 / y, lambda x, y: -x / y ** 2,
+         lambda x, y: (mpf(0), -1 / y ** 2, 2 * x / y ** 3), [("0.7", "-1.3"), ("2.5", "0.4")]),
+        ("pow", lambda x, y: y * x ** (y - 1), lambda x, y: x ** y * log(x),
+         lambda x, y: (y * (y - 1) * x ** (y - 2), x ** (y - 1) * (1 + y * log(x)),
+                       x ** y * log(x) ** 2), [("0.7", "-1.3"), ("2.5", "0.4")]),
+        ("leaky_relu", lambda x, y: mpf(1) if x > 0 else y,
+         lambda x, y: mpf(0) if x > 0 else x,
+         lambda x, y: (mpf(0), mpf(0) if x > 0 else mpf(1), mpf(0)),
+         [("0.7", "0.1"), ("-1.3", "0.1")]),
+        ("max", lambda x, y: mpf(1) if x >= y else mpf(0), lambda x, y: mpf(0) if x >= y else mpf(1),
+         lambda x, y: (mpf(0), mpf(0), mpf(0)), [("0.7", "-1.3")]),
+        ("min", lambda x, y: mpf(1) if x <= y else mpf(0), lambda x, y: mpf(0) if x <= y else mpf(1),
+         lambda x, y: (mpf(0), mpf(0), mpf(0)), [("0.7", "-1.3")]),
+    ]
+    for name, fx, fy, second, points in binary:
+        for xs, ys in points:
+            x, y = D(xs), D(ys)
+            dxx, dxy, dyy = second(x, y)
+            check_diff(name + " d2/dxdx", lambda t: fx(t, y), x, dxx)
+            check_diff(name + " d2/dxdy", lambda t: fx(x, t), y, dxy)
+            check_diff(name + " d2/dydx", lambda t: fy(t, y), x, dxy)
+            check_diff(name + " d2/dydy", lambda t: fy(x, t), y, dyy)
+            ref.put("%s:%s:%s:d2/dxdx" % (name, xs, ys), mpf(dxx))
+            ref.put("%s:%s:%s:d2/dxdy" % (name, xs, ys), mpf(dxy))
+            ref.put("%s:%s:%s:d2/dydy" % (name, xs, ys), mpf(dyy))
+    for xs, n in [("0.7", 3), ("-1.3", 4), ("2.5", 2)]:
+        x = D(xs)
+        d2 = n * (n - 1) * x ** (n - 2)
+        check_diff("powi d2", lambda t: n * t ** (n - 1), x, d2)
+        ref.put("powi:%s:%d:d2/dxdx" % (xs, n), mpf(d2))
+
+    ref.blank()
+    ref.comment("group ops on v = (0.5, -1.25, 2)")
+    v = [D("0.5"), D("-1.25"), D("2")]
+    tag = "0.5,-1.25,2"
+
+    def softmax_of(u):
+        m = mpmath.fsum(exp(t) for t in u)
+        return [exp(t) / m for t in u]
+
+    def replaced(j, t):
+        u = list(v)
+        u[j] = t
+        return u
+
+    sm = softmax_of(v)
+    delta = lambda a, b: 1 if a == b else 0
+    for j in range(3):
+        for k in range(3):
+            h = sm[j] * delta(j, k) - sm[j] * sm[k]
+            check_diff("logsumexp d2", lambda t, j=j, k=k: softmax_of(replaced(k, t))[j], v[k], h)
+            ref.put("logsumexp:%s:d2/dx[%d]dx[%d]" % (tag, j, k), mpf(h))
+    for i in range(3):
+        for j in range(3):
+            for k in range(3):
+                h = sm[i] * ((delta(i, j) - sm[j]) * (delta(i, k) - sm[k])
+                             - sm[j] * (delta(j, k) - sm[k]))
+                jac = lambda u, i=i, j=j: softmax_of(u)[i] * (delta(i, j) - softmax_of(u)[j])
+                check_diff("softmax d2", lambda t, k=k, jac=jac: jac(replaced(k, t)), v[k], h)
+                ref.put("softmax:%s:d2[%d]/dx[%d]dx[%d]" % (tag, i, j, k), mpf(h))
+                hl = -(sm[j] * delta(j, k) - sm[j] * sm[k])
+                jacl = lambda u, i=i, j=j: delta(i, j) - softmax_of(u)[j]
+                check_diff("log_softmax d2", lambda t, k=k, jacl=jacl: jacl(replaced(k, t)), v[k], hl)
+                ref.put("log_softmax:%s:d2[%d]/dx[%d]dx[%d]" % (tag, i, j, k), mpf(hl))
+    ref.write()
+
+
 def main():
     mp.dps = DPS
     e0, e_sim, e_seq, e10k_60, e10k_80, e9999_80 = make_mazur()
@@ -890,6 +1089,8 @@ def main():
     make_engine()
     make_optimizers()
     make_losses()
+    make_derive()
+    make_batches()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))
         print("E_total_after_simultaneous", mpmath.nstr(e_sim, 20))

@@ -4,6 +4,7 @@
 
 #include "chainrule/engine/convert.hpp"
 #include "chainrule/engine/decimal.hpp"
+#include "chainrule/engine/derive.hpp"
 #include "chainrule/engine/errors.hpp"
 #include "chainrule/engine/gradient_check.hpp"
 #include "chainrule/engine/graph.hpp"
