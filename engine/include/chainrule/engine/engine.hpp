@@ -11,6 +11,7 @@
 #include "chainrule/engine/mpfr.hpp"
 #include "chainrule/engine/op.hpp"
 #include "chainrule/engine/scalar.hpp"
+#include "chainrule/engine/symbolic.hpp"
 
 namespace chainrule {
 // Compiled once in the engine library, so users' builds do not re-instantiate them.
