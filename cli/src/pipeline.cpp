@@ -107,6 +107,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
                             const std::string& title) {
   lang::lowered_model<Real> low = lang::lower<Real>(m);
   graph<Real>& g = *low.graph;
+  lang::dropout_control<Real> dropout(m, low);
   for (const auto& [name, latex] : m.symbols) {
     if (const auto node = low.nodes.find(name); node != low.nodes.end()) {
       g.set_symbol(node->second, latex);
@@ -146,6 +147,11 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
   options.trace.every = t.trace.every;
   options.trace.steps = t.trace.steps;
   options.steps = t.count;
+  if (!dropout.empty()) {
+    // Masks as written or drawn per update while training; the final pass evaluates.
+    options.before_update = [&dropout](std::uint64_t k) { dropout.training(k); };
+    options.before_evaluation = [&dropout] { dropout.evaluation(); };
+  }
   if (t.data_set) {
     const lang::data_set* data = m.find_data_set(*t.data_set);
     if (data == nullptr) {

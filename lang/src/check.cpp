@@ -19,6 +19,7 @@
 #include "csv.hpp"
 #include "decimal.hpp"
 #include "expand.hpp"
+#include "random.hpp"
 #include "source_text.hpp"
 #include "suggest.hpp"
 
@@ -337,19 +338,358 @@ class checker {
   // Layers ----------------------------------------------------------------------------------------
 
   static constexpr std::string_view dense_form =
-      "dense(input, units, activation, weights = [[...], ...], bias = [...])";
+      "dense(input, units, activation, weights = [[...], ...], bias = [...]) or "
+      "dense(input, units, activation, init = xavier|he|uniform(a)|normal(s), seed = N, ...)";
+
+  // A layer with `init = ...` gets its weights once the input's length is known, which for a
+  // computed input is only after that input's equation has been expanded.
+  struct pending_init {
+    std::size_t decl = 0;  // index into decls_
+    std::string input;
+    source_location input_location;
+    source_location at;  // the init argument: every drawn weight points there
+    std::size_t units = 0;
+    detail::init_scheme scheme = detail::init_scheme::xavier;
+    std::string scale;
+    std::uint64_t seed = 0;
+    bool reported = false;
+  };
+  std::map<std::size_t, pending_init> pending_inits_;  // by entity index
+
+  std::optional<pending_init> init_of(const layer_argument& init, const layer_argument* seed) {
+    static constexpr std::string_view init_form =
+        "init = xavier, he, uniform(a) or normal(s), with seed = N";
+    const auto* scheme = std::get_if<std::string>(&init.value);
+    static constexpr std::array<std::string_view, 4> schemes{"xavier", "he", "uniform", "normal"};
+    const auto found =
+        scheme != nullptr ? std::find(schemes.begin(), schemes.end(), *scheme) : schemes.end();
+    if (found == schemes.end()) {
+      auto& d = error(init.location,
+                      scheme != nullptr ? fmt::format("unknown init scheme '{}'", *scheme)
+                                        : std::string("init must be the name of a scheme"),
+                      std::string(init_form));
+      if (scheme != nullptr) suggest(d, detail::closest(*scheme, schemes));
+      return std::nullopt;
+    }
+    pending_init p;
+    p.at = init.location;
+    p.scheme = static_cast<detail::init_scheme>(found - schemes.begin());
+    const bool scaled =
+        p.scheme == detail::init_scheme::uniform || p.scheme == detail::init_scheme::normal;
+    bool ok = true;
+    if (!scaled && init.call_argument) {
+      error(init.call_argument->location, fmt::format("{} takes no argument", *scheme),
+            fmt::format("init = {}", *scheme));
+      ok = false;
+    } else if (scaled && !init.call_argument) {
+      error(init.location,
+            fmt::format(
+                "{} needs its {}", *scheme,
+                p.scheme == detail::init_scheme::uniform ? "bound a" : "standard deviation s"),
+            fmt::format("init = {}({})", *scheme,
+                        p.scheme == detail::init_scheme::uniform ? "0.5" : "0.1"));
+      ok = false;
+    } else if (scaled) {
+      p.scale = init.call_argument->text;
+      if (!detail::signed_decimal_problem(p.scale) && detail::compare_decimals(p.scale, "0") <= 0) {
+        error(init.call_argument->location,
+              fmt::format("the {} of {} must be greater than 0",
+                          p.scheme == detail::init_scheme::uniform ? "bound" : "standard deviation",
+                          *scheme),
+              fmt::format("init = {}(0.5)", *scheme));
+        ok = false;
+      }
+    }
+    if (seed == nullptr) {
+      error(init.location, "init needs a seed, so that the same file always draws the same weights",
+            fmt::format("seed = N after init = {}", *scheme));
+      return std::nullopt;
+    }
+    const auto* n = std::get_if<number_literal>(&seed->value);
+    const auto value = n != nullptr && !seed->call_argument ? detail::whole_number(n->text)
+                                                            : std::optional<std::uint64_t>{};
+    if (!value) {
+      error(seed->location, "the seed must be a whole number of at most 18 digits", "seed = 42");
+      return std::nullopt;
+    }
+    p.seed = *value;
+    if (!ok) return std::nullopt;
+    return p;
+  }
+
+  bool resolve_init(std::size_t index) {
+    const auto it = pending_inits_.find(index);
+    if (it == pending_inits_.end()) return false;
+    pending_init& p = it->second;
+    const auto in = lookup(p.input);
+    if (!in) return false;  // reported as an unknown name in the layer's equation
+    const entity& input = entities_[in->entity];
+    if (!input.shape_known || in->indices.size() > input.shape.size()) return false;
+    const std::vector<std::size_t> shape(
+        input.shape.begin() + static_cast<std::ptrdiff_t>(in->indices.size()), input.shape.end());
+    if (shape.size() != 1) {
+      if (!p.reported) {
+        error(p.input_location,
+              fmt::format("the input of a layer with init = ... must be a vector; '{}' is {}",
+                          p.input, describe_shape(shape)),
+              "a vector input, or explicit weights = [[...], ...]");
+      }
+      p.reported = true;
+      return false;
+    }
+    if (p.units * shape[0] > detail::max_elements) {
+      if (!p.reported) {
+        error(p.at, fmt::format("the layer would have {} weights (the limit is {})",
+                                p.units * shape[0], detail::max_elements));
+      }
+      p.reported = true;
+      return false;
+    }
+    decl_item& d = decls_[p.decl];
+    d.shape = {p.units, shape[0]};
+    d.values.clear();
+    for (auto& w : detail::initial_weights(p.scheme, p.scale, p.units, shape[0], p.seed))
+      d.values.push_back(number_literal{std::move(w), p.at});
+    entities_[index].shape = d.shape;
+    entities_[index].shape_known = true;
+    pending_inits_.erase(it);
+    return true;
+  }
+
+  // Dropout ---------------------------------------------------------------------------------------
+
+  static constexpr std::string_view dropout_form =
+      "NAME = dropout(input, rate = p, mask = [1, 0, ...]) or NAME = dropout(input, rate = p, "
+      "seed = N)";
+
+  // The mask takes its shape from the input, known for a computed input only after expansion.
+  struct pending_mask {
+    std::size_t decl = 0;  // index into decls_
+    std::string input;
+    source_location input_location;
+    source_location at;                  // the mask or the seed
+    std::vector<number_literal> values;  // as written; empty for a drawn mask
+    dropout_setting setting;
+    bool reported = false;
+  };
+  std::map<std::size_t, pending_mask> pending_masks_;  // by entity index
+
+  // The layer input a deferred weights or mask declaration waits for.
+  const std::string* deferred_input(std::size_t entity_index) const {
+    if (const auto p = pending_inits_.find(entity_index); p != pending_inits_.end())
+      return &p->second.input;
+    if (const auto p = pending_masks_.find(entity_index); p != pending_masks_.end())
+      return &p->second.input;
+    return nullptr;
+  }
+
+  void add_dropout(const layer_statement& l) {
+    static constexpr std::array<std::string_view, 4> parameter_names{"input", "rate", "mask",
+                                                                     "seed"};
+    std::array<const layer_argument*, 4> slots{};
+    std::size_t positional = 0;
+    bool ok = true;
+    for (const auto& arg : l.arguments) {
+      std::size_t slot = 0;
+      if (arg.keyword) {
+        const auto it = std::find(parameter_names.begin(), parameter_names.end(), *arg.keyword);
+        if (it == parameter_names.end()) {
+          auto& d =
+              error(arg.keyword_location, fmt::format("dropout has no argument '{}'", *arg.keyword),
+                    std::string(dropout_form));
+          suggest(d, detail::closest(*arg.keyword, parameter_names));
+          ok = false;
+          continue;
+        }
+        slot = static_cast<std::size_t>(it - parameter_names.begin());
+      } else {
+        slot = positional++;
+        if (slot >= 2) {
+          error(arg.location, "dropout takes at most 2 positional arguments (input and rate)",
+                std::string(dropout_form));
+          ok = false;
+          continue;
+        }
+      }
+      if (slots[slot] != nullptr) {
+        error(arg.keyword ? arg.keyword_location : arg.location,
+              fmt::format("argument '{}' is given twice", parameter_names[slot]),
+              std::string(dropout_form));
+        ok = false;
+        continue;
+      }
+      if (arg.call_argument) {
+        error(arg.location,
+              fmt::format("the {} of dropout cannot be a call", parameter_names[slot]),
+              std::string(dropout_form));
+        ok = false;
+        continue;
+      }
+      slots[slot] = &arg;
+    }
+    if (!ok) return;
+    const auto* input = slots[0] != nullptr ? std::get_if<std::string>(&slots[0]->value) : nullptr;
+    if (input == nullptr) {
+      error(slots[0] != nullptr ? slots[0]->location : l.constructor_location,
+            slots[0] != nullptr ? "the input of dropout must be a name" : "dropout needs an input",
+            std::string(dropout_form));
+      ok = false;
+    }
+    const auto* rate =
+        slots[1] != nullptr ? std::get_if<number_literal>(&slots[1]->value) : nullptr;
+    if (rate == nullptr) {
+      error(slots[1] != nullptr ? slots[1]->location : l.constructor_location,
+            slots[1] != nullptr ? "the rate of dropout must be a number" : "dropout needs its rate",
+            "rate = p, the probability of dropping a unit, from 0 up to (not including) 1");
+      ok = false;
+    } else if (!detail::signed_decimal_problem(rate->text)) {
+      const auto point = rate->text.find('.');
+      const bool plain = rate->text.find_first_of("eE") == std::string::npos &&
+                         (point == std::string::npos || rate->text.size() - point - 1 <= 18);
+      if (detail::compare_decimals(rate->text, "0") < 0 ||
+          detail::compare_decimals(rate->text, "1") >= 0 || !plain) {
+        error(slots[1]->location,
+              plain ? std::string("the rate of dropout must be at least 0 and less than 1")
+                    : std::string("write the rate of dropout as a plain decimal"),
+              "rate = p with 0 <= p < 1 and at most 18 decimals, such as rate = 0.5");
+        ok = false;
+      }
+    }
+    if ((slots[2] == nullptr) == (slots[3] == nullptr)) {
+      error(slots[2] != nullptr ? slots[3]->keyword_location : l.constructor_location,
+            slots[2] != nullptr ? "dropout takes a mask or a seed, not both"
+                                : "dropout needs a mask or a seed",
+            "mask = [1, 0, ...] (1 keeps a unit, 0 drops it) or seed = N (a mask drawn per "
+            "update)");
+      ok = false;
+    }
+    pending_mask p;
+    if (slots[2] != nullptr) {
+      const auto* mask = std::get_if<array_literal>(&slots[2]->value);
+      if (mask == nullptr) {
+        error(slots[2]->location, "the mask must be a bracketed list of 0s and 1s",
+              "mask = [1, 0, ...], one value per element of the input");
+        ok = false;
+      } else {
+        for (const auto& v : mask->values) {
+          if (detail::signed_decimal_problem(v.text)) continue;  // reported by the parser
+          if (detail::compare_decimals(v.text, "0") != 0 &&
+              detail::compare_decimals(v.text, "1") != 0) {
+            error(v.location, fmt::format("a mask value must be 0 or 1, not {}", v.text),
+                  "1 to keep the unit, 0 to drop it");
+            ok = false;
+          }
+        }
+        p.values = mask->values;
+        p.at = slots[2]->location;
+      }
+    }
+    if (slots[3] != nullptr) {
+      const auto* n = std::get_if<number_literal>(&slots[3]->value);
+      const auto seed = n != nullptr ? detail::whole_number(n->text) : std::nullopt;
+      if (!seed) {
+        error(slots[3]->location, "the seed must be a whole number of at most 18 digits",
+              "seed = 42");
+        ok = false;
+      } else {
+        p.setting.seed = *seed;
+        p.at = slots[3]->location;
+      }
+    }
+    if (!ok) return;
+
+    const source_location& at = l.location;
+    p.setting.name = l.name;
+    p.setting.location = at;
+    p.setting.rate = rate->text;
+    p.setting.rate_constant = "rate_" + l.name;
+    add_declaration_item(
+        decl_item{declaration_kind::constant, p.setting.rate_constant, at, {}, {*rate}, false});
+    const std::string mask_name = "mask_" + l.name;
+    const std::size_t decl = decls_.size();
+    add_declaration_item(decl_item{declaration_kind::constant, mask_name, p.at, {0}, {}, false});
+    if (decls_.size() == decl) return;  // the name clashed (reported)
+    entities_.back().shape_known = false;
+    p.decl = decl;
+    p.input = *input;
+    p.input_location = slots[0]->location;
+    pending_masks_.emplace(entities_.size() - 1, std::move(p));
+    // d = mask_d*h/(1 - rate_d): inverted dropout, the kept units scaled by 1/(1 - rate).
+    const expr_id mask_ref = work_.add(
+        expr_kind::name, mask_name, slots[2] != nullptr ? slots[2]->location : slots[3]->location);
+    const expr_id input_ref = work_.add(expr_kind::name, *input, slots[0]->location);
+    const expr_id kept[2] = {mask_ref, input_ref};
+    const expr_id product = work_.add(expr_kind::multiply, {}, at, kept);
+    const expr_id one = work_.add(expr_kind::number, "1", slots[1]->location);
+    const expr_id rate_ref = work_.add(expr_kind::name, "rate_" + l.name, slots[1]->location);
+    const expr_id keep_parts[2] = {one, rate_ref};
+    const expr_id keep = work_.add(expr_kind::subtract, {}, slots[1]->location, keep_parts);
+    const expr_id quotient[2] = {product, keep};
+    add_equation(l.name, at, work_.add(expr_kind::divide, {}, at, quotient), false);
+  }
+
+  bool resolve_mask(std::size_t index) {
+    const auto it = pending_masks_.find(index);
+    if (it == pending_masks_.end()) return false;
+    pending_mask& p = it->second;
+    const auto in = lookup(p.input);
+    if (!in) return false;  // reported as an unknown name in the dropout's equation
+    const entity& input = entities_[in->entity];
+    if (!input.shape_known || in->indices.size() > input.shape.size()) return false;
+    const std::vector<std::size_t> shape(
+        input.shape.begin() + static_cast<std::ptrdiff_t>(in->indices.size()), input.shape.end());
+    const std::size_t n = element_count(shape);
+    if (!p.setting.seed && p.values.size() != n) {
+      if (!p.reported) {
+        error(p.at,
+              fmt::format("the mask has {} but '{}' is {}", plural(p.values.size(), "value"),
+                          p.input, describe_shape(shape)),
+              fmt::format("one 0 or 1 per element of '{}'", p.input));
+      }
+      p.reported = true;
+      return false;
+    }
+    if (p.setting.seed) {
+      detail::dropout_mask_stream stream(*p.setting.seed, n, p.setting.rate);
+      for (const int keep : stream.mask(1))
+        p.values.push_back(number_literal{keep != 0 ? "1" : "0", p.at});
+    }
+    decl_item& d = decls_[p.decl];
+    d.shape = shape;
+    d.values = p.values;
+    for (const auto& index_of_element : detail::all_indices(shape))
+      p.setting.mask.push_back(element_name(d.name, index_of_element));
+    for (const auto& v : p.values)
+      p.setting.mask_values.push_back(v.text);
+    entities_[index].shape = shape;
+    entities_[index].shape_known = true;
+    const auto before =
+        std::find_if(m_.dropouts.begin(), m_.dropouts.end(), [&](const dropout_setting& other) {
+          return std::tie(other.location.line, other.location.column) >
+                 std::tie(p.setting.location.line, p.setting.location.column);
+        });
+    m_.dropouts.insert(before, std::move(p.setting));
+    pending_masks_.erase(it);
+    return true;
+  }
 
   void add_layer(const layer_statement& l) {
+    if (l.constructor == "dropout") {
+      add_dropout(l);
+      return;
+    }
     if (l.constructor != "dense") {
       auto& d = error(l.constructor_location, fmt::format("unknown layer kind '{}'", l.constructor),
                       std::string(dense_form));
-      const std::array<std::string_view, 1> kinds{"dense"};
+      const std::array<std::string_view, 2> kinds{"dense", "dropout"};
       suggest(d, detail::closest(l.constructor, kinds));
       return;
     }
-    static constexpr std::array<std::string_view, 5> parameter_names{"input", "units", "activation",
-                                                                     "weights", "bias"};
-    std::array<const layer_argument*, 5> slots{};
+    // init and seed are keyword-only: the first five may be positional.
+    static constexpr std::array<std::string_view, 7> parameter_names{
+        "input", "units", "activation", "weights", "bias", "init", "seed"};
+    constexpr std::size_t init_slot = 5;
+    std::array<const layer_argument*, 7> slots{};
     std::size_t positional = 0;
     bool ok = true;
     for (const auto& arg : l.arguments) {
@@ -367,7 +707,7 @@ class checker {
         slot = static_cast<std::size_t>(it - parameter_names.begin());
       } else {
         slot = positional++;
-        if (slot >= parameter_names.size()) {
+        if (slot >= init_slot) {
           error(arg.location, "dense takes at most 5 arguments", std::string(dense_form));
           ok = false;
           continue;
@@ -376,6 +716,14 @@ class checker {
       if (slots[slot] != nullptr) {
         error(arg.keyword ? arg.keyword_location : arg.location,
               fmt::format("argument '{}' is given twice", parameter_names[slot]),
+              std::string(dense_form));
+        ok = false;
+        continue;
+      }
+      if (arg.call_argument && slot != init_slot) {
+        error(arg.location,
+              fmt::format("'{}(...)' can only be an init scheme, not the {}",
+                          std::get<std::string>(arg.value), parameter_names[slot]),
               std::string(dense_form));
         ok = false;
         continue;
@@ -434,13 +782,43 @@ class checker {
         activation = *name;
       }
     }
-    if (slots[3] == nullptr) missing("explicit weights (weights = [[...], ...], one row per unit)");
+    if (slots[3] == nullptr && slots[init_slot] == nullptr) {
+      missing(
+          "its weights: explicit (weights = [[...], ...], one row per unit) or drawn "
+          "(init = xavier, seed = N)");
+    }
+    if (slots[3] != nullptr && slots[init_slot] != nullptr) {
+      error(slots[init_slot]->keyword_location, "a layer takes explicit weights or init, not both",
+            "either weights = [[...], ...] or init = ... with seed = N");
+      ok = false;
+    }
+    if (slots[6] != nullptr && slots[init_slot] == nullptr) {
+      error(slots[6]->keyword_location, "seed only goes with init",
+            "init = xavier, he, uniform(a) or normal(s) before seed = N");
+      ok = false;
+    }
+    std::optional<pending_init> init;
+    if (ok && slots[init_slot] != nullptr) {
+      init = init_of(*slots[init_slot], slots[6]);
+      if (!init) ok = false;
+    }
     if (!ok) return;
 
     const source_location& at = l.location;
     // weights
     std::string weights;
-    if (const auto* a = std::get_if<array_literal>(&slots[3]->value)) {
+    if (init) {
+      weights = "W_" + l.name;
+      const std::size_t decl = decls_.size();
+      add_declaration_item(decl_item{declaration_kind::param, weights, at, {units, 0}, {}, false});
+      if (decls_.size() == decl) return;  // the name clashed (reported)
+      entities_.back().shape_known = false;
+      init->decl = decl;
+      init->input = input;
+      init->input_location = input_location;
+      init->units = units;
+      pending_inits_.emplace(entities_.size() - 1, std::move(*init));
+    } else if (const auto* a = std::get_if<array_literal>(&slots[3]->value)) {
       if (a->shape.size() != 2 || a->shape[0] != units) {
         error(slots[3]->location,
               fmt::format("the weights are {} but the layer needs a matrix with {} (one per unit)",
@@ -480,7 +858,8 @@ class checker {
       }
     }
     // W @ input + b, then the activation.
-    const expr_id w = work_.add(expr_kind::name, weights, slots[3]->location);
+    const expr_id w = work_.add(expr_kind::name, weights,
+                                (slots[3] != nullptr ? slots[3] : slots[init_slot])->location);
     const expr_id x = work_.add(expr_kind::name, input, input_location);
     const expr_id wx[2] = {w, x};
     expr_id net = work_.add(expr_kind::matmul, {}, at, wx);
@@ -535,6 +914,13 @@ class checker {
         }
         const entity& e = entities_[r->entity];
         if (e.is_equation) eq.deps.push_back(e.item);
+        if (const std::string* input = deferred_input(r->entity)) {
+          // Drawn weights and dropout masks take their shape from the layer's input: expand
+          // that first.
+          const auto in = lookup(*input);
+          if (in && entities_[in->entity].is_equation)
+            eq.deps.push_back(entities_[in->entity].item);
+        }
       } else if (node.kind == expr_kind::call) {
         if (!check_call(id)) eq.poisoned = true;
       }
@@ -720,7 +1106,9 @@ class checker {
       const auto r = lookup(name);
       if (!r) return std::nullopt;
       const entity& e = entities_[r->entity];
-      if (!e.shape_known) return std::nullopt;  // its equation failed; already reported
+      if (!e.shape_known && !resolve_init(r->entity) && !resolve_mask(r->entity)) {
+        return std::nullopt;  // its equation failed, or the layer's input did; already reported
+      }
       if (!valid_element(*r, name, at)) return std::nullopt;
       return detail::resolved_name{e.name, e.shape, r->indices};
     };

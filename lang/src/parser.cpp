@@ -412,7 +412,12 @@ struct layer_keyword_name : identifier {};
 struct layer_array_value : array_literal_rule {};
 struct layer_number_value : signed_number {};
 struct layer_name_value : identifier {};
-struct layer_value : sor<layer_array_value, layer_number_value, layer_name_value> {};
+struct layer_call_name : identifier {};
+struct layer_call_number : signed_number {};
+struct layer_call_value : seq<at<identifier, ws, open_paren>, layer_call_name, ws, open_paren, ws,
+                              must<layer_call_number>, ws, must<close_paren>> {};
+struct layer_value
+    : sor<layer_array_value, layer_number_value, layer_call_value, layer_name_value> {};
 struct layer_keyword_argument
     : seq<at<identifier, ws, equals>, layer_keyword_name, ws, equals, ws, must<layer_value>> {};
 struct layer_argument_rule : sor<layer_keyword_argument, layer_value> {};
@@ -421,6 +426,15 @@ struct layer_argument_list
           seq<layer_argument_rule, star<ws, comma, ws, must<layer_argument_rule>>>> {};
 struct layer_stmt : if_must<kw_layer, ws, layer_name, ws, equals, ws, layer_constructor, ws,
                             open_paren, ws, layer_argument_list, ws, close_paren> {};
+// `d = dropout(h, rate = 0.5, mask = [1, 0])` reads like an equation but takes a bracketed mask,
+// which expressions cannot hold, so it is the layer statement `layer d = dropout(...)` spelt
+// the way the worked examples write it.
+struct kw_dropout : TAO_PEGTL_KEYWORD("dropout") {};
+struct dropout_name : identifier {};
+struct dropout_constructor : kw_dropout {};
+struct dropout_stmt
+    : if_must<at<identifier, ws, equals, ws, kw_dropout, ws, open_paren>, dropout_name, ws, equals,
+              ws, dropout_constructor, ws, open_paren, ws, layer_argument_list, ws, close_paren> {};
 
 struct data_name : identifier {};
 struct column_name : identifier {};
@@ -438,7 +452,7 @@ struct equation_equals : equals {};
 struct equation : if_must<at<identifier>, equation_name, ws, equation_equals, ws, expression> {};
 
 struct statement : sor<precision_stmt, display_stmt, declaration_stmt, symbol_stmt, train_stmt,
-                       differentiate_stmt, layer_stmt, data_stmt, equation> {};
+                       differentiate_stmt, layer_stmt, data_stmt, dropout_stmt, equation> {};
 struct line : seq<ws, sor<line_end, pegtl::eof, seq<must<statement>, ws, must<statement_end>>>> {};
 struct byte_order_mark : TAO_PEGTL_STRING("\xEF\xBB\xBF") {};
 struct document : seq<opt<byte_order_mark>, pegtl::until<pegtl::eof, line>> {};
@@ -509,10 +523,13 @@ CHAINRULE_EXPECT("'first', 'last', 'all', 'none', 'every N' or a step number", t
 CHAINRULE_EXPECT("a number of steps", trace_every_count);
 CHAINRULE_EXPECT("the name of the quantity to differentiate", differentiate_objective);
 CHAINRULE_EXPECT("the layer's name", layer_name);
+CHAINRULE_EXPECT("the name of the dropout's result", dropout_name);
+CHAINRULE_EXPECT("'dropout'", dropout_constructor);
 CHAINRULE_EXPECT("a layer kind such as 'dense'", layer_constructor);
 CHAINRULE_EXPECT("a layer argument or ')'", layer_argument_list);
 CHAINRULE_EXPECT("a layer argument", layer_argument_rule);
 CHAINRULE_EXPECT("a name, a number or a bracketed list of numbers", layer_value);
+CHAINRULE_EXPECT("a number, as in uniform(0.5)", layer_call_number);
 CHAINRULE_EXPECT("the data set's name", data_name);
 CHAINRULE_EXPECT("a column name (an input or a target)", column_name);
 CHAINRULE_EXPECT("'from \"file.csv\"' or a bracketed list of rows", data_source);
@@ -1223,6 +1240,41 @@ struct action<layer_name_value> {
   template <typename Input>
   static void apply(const Input& in, parse_state& st) {
     add_layer_argument(st, in.string(), st.where(in));
+  }
+};
+template <>
+struct action<layer_call_name> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    add_layer_argument(st, in.string(), st.where(in));
+  }
+};
+template <>
+struct action<layer_call_number> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.layer.arguments.back().call_argument = st.number(in.string_view(), st.where(in));
+  }
+};
+template <>
+struct action<dropout_name> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    action<layer_name>::apply(in, st);
+  }
+};
+template <>
+struct action<dropout_constructor> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    action<layer_constructor>::apply(in, st);
+  }
+};
+template <>
+struct action<dropout_stmt> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.out.statements.emplace_back(std::move(st.layer));
   }
 };
 template <>

@@ -271,7 +271,8 @@ TEST_CASE("layer errors", "[lang][expand]") {
   CHECK(errors_for("layer h = dens(x, 2)").at(0).notes.at(0).message == "did you mean 'dense'?");
   CHECK(briefs(errors_for("layer h = dense(x, 2, sigmoid)")) ==
         std::vector<std::string>{
-            "2:11: dense needs explicit weights (weights = [[...], ...], one row per unit)"});
+            "2:11: dense needs its weights: explicit (weights = [[...], ...], one row per unit) or "
+            "drawn (init = xavier, seed = N)"});
   CHECK(briefs(errors_for("layer h = dense(x, 2, max, weights = [[1, 2], [3, 4]])")) ==
         std::vector<std::string>{"2:23: 'max' cannot be an activation"});
   CHECK(briefs(errors_for("layer h = dense(x, 3, relu, weights = [[1, 2], [3, 4]])")) ==

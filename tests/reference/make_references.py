@@ -1081,6 +1081,117 @@ def make_derive():
     ref.write()
 
 
+# ---------------------------------------------------------------------------------------------
+# Seeded initialisation and dropout masks (lang/src/random.hpp), re-implemented from the
+# documented mapping, and the worked examples in examples/*.chain (examples.ref).
+
+class MT19937_64:
+    """std::mt19937_64 as the C++ standard specifies it ([rand.predef]: the 10000th output of a
+    default-constructed engine, seed 5489, is 9981545732273789042)."""
+    N, M = 312, 156
+    MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.mt = [seed & self.MASK]
+        for i in range(1, self.N):
+            prev = self.mt[-1]
+            self.mt.append((6364136223846793005 * (prev ^ (prev >> 62)) + i) & self.MASK)
+        self.index = self.N
+
+    def __call__(self):
+        if self.index >= self.N:
+            upper, lower = 0xFFFFFFFF80000000, 0x7FFFFFFF
+            for i in range(self.N):
+                x = (self.mt[i] & upper) | (self.mt[(i + 1) % self.N] & lower)
+                xa = x >> 1
+                if x & 1:
+                    xa ^= 0xB5026F5AA96619E9
+                self.mt[i] = self.mt[(i + self.M) % self.N] ^ xa
+            self.index = 0
+        y = self.mt[self.index]
+        self.index += 1
+        y ^= (y >> 29) & 0x5555555555555555
+        y ^= (y << 17) & 0x71D67FFFEDA60000
+        y ^= (y << 37) & 0xFFF7EEE000000000
+        y ^= y >> 43
+        return y & self.MASK
+
+
+def round_significant(x, digits=4):
+    """x (an mpf) rounded half-even to `digits` significant digits, as the shortest decimal text
+    (trailing zeros stripped); the format lang/src/random.cpp prints initial weights in."""
+    from decimal import Decimal, ROUND_HALF_EVEN
+    if x == 0:
+        return "0"
+    d = Decimal(mpmath.nstr(x, 60, min_fixed=-mp.inf, max_fixed=mp.inf))
+    exponent = d.adjusted() - (digits - 1)
+    q = d.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN)
+    text = format(q, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def initial_weights(scheme, scale, units, fan_in, seed):
+    """The documented mapping: u = (x >> 11) / 2^53; uniform(a): a(2u - 1); normal(s):
+    s*sqrt(-2 ln(1 - u1))*cos(2 pi u2); xavier = uniform(sqrt(6/(fan_in + units))),
+    he = normal(sqrt(2/fan_in)); rounded to 4 significant digits."""
+    g = MT19937_64(seed)
+    with mp.workdps(80):
+        if scheme == "xavier":
+            bound = mpmath.sqrt(mpf(6) / (fan_in + units))
+        elif scheme == "he":
+            bound = mpmath.sqrt(mpf(2) / fan_in)
+        else:
+            bound = D(scale)
+        out = []
+        for _ in range(units * fan_in):
+            u = mpf(g() >> 11) / mpf(2) ** 53
+            if scheme in ("he", "normal"):
+                v = mpf(g() >> 11) / mpf(2) ** 53
+                z = mpmath.sqrt(-2 * mpmath.log(1 - u)) * mpmath.cos(2 * mpmath.pi * v)
+            else:
+                z = 2 * u - 1
+            out.append(round_significant(bound * z))
+        return out
+
+
+def dropout_masks(seed, units, rate, steps):
+    """Update k's mask: draws (k-1)*units ... k*units - 1 of mt19937_64(seed); kept (1) when
+    (x >> 11) / 2^53 >= rate, compared exactly (Fractions)."""
+    from fractions import Fraction
+    g = MT19937_64(seed)
+    p = Fraction(rate)
+    return [[1 if Fraction(g() >> 11, 2 ** 53) >= p else 0 for _ in range(units)]
+            for _ in range(steps)]
+
+
+def make_random():
+    g = MT19937_64(5489)
+    for _ in range(9999):
+        g()
+    assert g() == 9981545732273789042, "mt19937_64 does not match the C++ standard's check value"
+    ref = RefFile("random.ref", "Seeded initial weights and dropout masks (lang/src/random.hpp).")
+    ref.comment("From a Python re-implementation of std::mt19937_64 (checked against the C++",
+                "standard's value 9981545732273789042) and of the mapping documented in",
+                "docs/language.md; weights rounded to 4 significant digits, half-even.",
+                "init.SCHEME.UNITSxFAN_IN.seedN.K: weight K (from 1, row-major);",
+                "dropout.seedN.rateP.unitsU.stepK: the mask of update K, one digit per unit.")
+    g = MT19937_64(42)
+    for k in range(1, 4):
+        ref.put("mt19937_64.seed42.draw%d" % k, str(g()))
+    for scheme, scale, units, fan_in, seed in [("xavier", None, 2, 3, 42), ("he", None, 2, 3, 42),
+                                               ("uniform", "0.5", 2, 2, 7),
+                                               ("normal", "0.1", 3, 2, 2024)]:
+        for k, w in enumerate(initial_weights(scheme, scale, units, fan_in, seed), 1):
+            ref.put("init.%s.%dx%d.seed%d.%d" % (scheme, units, fan_in, seed, k), w)
+    for k, m in enumerate(dropout_masks(7, 4, "0.5", 3), 1):
+        ref.put("dropout.seed7.rate0.5.units4.step%d" % k, "".join(map(str, m)))
+    for k, m in enumerate(dropout_masks(3, 5, "0.3", 2), 1):
+        ref.put("dropout.seed3.rate0.3.units5.step%d" % k, "".join(map(str, m)))
+    ref.write()
+
+
 def main():
     mp.dps = DPS
     e0, e_sim, e_seq, e10k_60, e10k_80, e9999_80 = make_mazur()
@@ -1090,6 +1201,7 @@ def main():
     make_optimizers()
     make_losses()
     make_derive()
+    make_random()
     make_batches()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))

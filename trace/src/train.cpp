@@ -232,6 +232,7 @@ void trainer<Real>::impl::apply(std::size_t j, const Real& gradient) {
 template <real_number Real>
 void trainer<Real>::impl::step(std::uint64_t k, iteration* traced) {
   typename traits::precision_scope scope(g.digits());
+  if (options.before_update) options.before_update(k);
   set_row(k);
   g.forward();
   if (k <= history.size())
@@ -564,6 +565,7 @@ document trainer<Real>::run() {
   m.done = o.steps;
   {
     typename impl::traits::precision_scope scope(m.g.digits());
+    if (o.before_evaluation) o.before_evaluation();
     m.g.forward();
     m.history[static_cast<std::size_t>(o.steps)] = m.g.value(static_cast<node_id>(m.loss));
   }

@@ -190,11 +190,13 @@ struct differentiate_directive {
 };
 
 /// One argument of a layer constructor: positional or `keyword = value`, where the value is a
-/// name, a number or an array literal.
+/// name, a number, an array literal or a name applied to one number (`init = uniform(0.5)`).
 struct layer_argument {
   std::optional<std::string> keyword;
   source_location keyword_location;
   std::variant<std::string, number_literal, array_literal> value;
+  /// `uniform(0.5)`: `value` holds the name and this the number in parentheses.
+  std::optional<number_literal> call_argument;
   source_location location;  ///< the value
 };
 

@@ -4,6 +4,7 @@
 
 #include "chainrule/lang/ast.hpp"
 #include "chainrule/lang/diagnostics.hpp"
+#include "chainrule/lang/dropout.hpp"
 #include "chainrule/lang/format.hpp"
 #include "chainrule/lang/functions.hpp"
 #include "chainrule/lang/lower.hpp"

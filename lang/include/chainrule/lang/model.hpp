@@ -99,6 +99,19 @@ struct differentiate_setting {
   source_location location;
 };
 
+/// `d = dropout(h, rate = p, mask = [...])` or `dropout(h, rate = p, seed = N)`, which checks to
+/// the consts `rate_d` and `mask_d...` and the equation `d = mask_d*h/(1 - rate_d)`. These are
+/// the leaves a training run sets per update (dropout_control in dropout.hpp).
+struct dropout_setting {
+  std::string name;  ///< d
+  source_location location;
+  std::string rate;                      ///< p as written
+  std::string rate_constant;             ///< "rate_d"
+  std::vector<std::string> mask;         ///< the mask's scalar consts, row-major
+  std::vector<std::string> mask_values;  ///< "1" or "0" each: as written, or update 1's draw
+  std::optional<std::uint64_t> seed;     ///< set for a drawn mask, redrawn every update
+};
+
 /// A data set: rows of decimal strings, one column per scalar input or target.
 struct data_set {
   std::string name;
@@ -130,6 +143,8 @@ struct checked_model {
   /// elements `{S}_{i}` / `{S}_{i,j}`).
   std::map<std::string, std::string, std::less<>> symbols;
   std::vector<data_set> data_sets;
+  /// In source order.
+  std::vector<dropout_setting> dropouts;
   /// Exactly one of these is set.
   std::optional<train_setting> train;
   std::optional<differentiate_setting> differentiate;

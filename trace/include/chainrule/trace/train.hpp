@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,11 @@ struct run_options {
   update_order order = update_order::simultaneous;
   trace_selection trace;
   training_data data;
+  /// Called before update k's forward pass (k = 1, 2, ...), after its data row is set, and
+  /// before_evaluation before the final forward pass: for leaves that differ between training
+  /// updates and evaluation, such as dropout masks (lang/dropout.hpp). Either may be empty.
+  std::function<void(std::uint64_t)> before_update;
+  std::function<void()> before_evaluation;
 };
 
 /// A training run over `g`, prepared once. Throws usage_error for settings that cannot work (an
