@@ -21,6 +21,7 @@
 #include "chainrule/exporters/pdflatex.hpp"
 #include "chainrule/exporters/text.hpp"
 #include "chainrule/lang/diagnostics.hpp"
+#include "check_command.hpp"
 #include "pipeline.hpp"
 
 #ifndef CHAINRULE_VERSION
@@ -206,7 +207,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  chainrule run examples/mazur.chain\n"
       "  chainrule run examples/mazur.chain --precision 100 --digits 60\n"
-      "  chainrule render examples/mazur.chain --latex mazur.tex --pdf mazur.pdf --svg mazur.svg");
+      "  chainrule render examples/mazur.chain --latex mazur.tex --pdf mazur.pdf --svg mazur.svg\n"
+      "  chainrule check examples/mazur.chain answers.txt --pdf feedback.pdf");
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
     // Point at the help of the subcommand being parsed, if any.
     const std::vector<CLI::App*> commands = failed->get_subcommands();
@@ -265,15 +267,36 @@ int main(int argc, char** argv) {
                    "(repeat or separate with commas, e.g. --highlight w1,w5)")
       ->delimiter(',');
 
+  std::string check_model;
+  std::string check_answers;
+  chainrule::cli::check_outputs check_files;
+  CLI::App* check = app.add_subcommand(
+      "check",
+      "Check a student's answers (one 'name = number' per line) against the exact worked "
+      "example: correct, rounding drift, wrong here (with a likely cause) or following from an "
+      "earlier error; a summary and a score. Exit 0 when the answers were checked, whatever "
+      "the marks (docs/check.md)");
+  check->add_option("MODEL", check_model, "The .chain model")->required()->check(CLI::ExistingFile);
+  check->add_option("ANSWERS", check_answers, "The student's answers")
+      ->required()
+      ->check(CLI::ExistingFile);
+  check->add_option("--json", check_files.json, "Also write the report as JSON");
+  check->add_option("--latex", check_files.latex, "Also write the feedback sheet as LaTeX");
+  check->add_option("--pdf", check_files.pdf,
+                    "Also write the feedback sheet as PDF (runs pdflatex, which must be on PATH)");
+
   // CLI11 would only say "A subcommand is required" for a misspelt command or option.
   if (argc > 1) {
     const std::string_view first = argv[1];
-    const bool known = first == "run" || first == "render" || first == "-h" || first == "--help" ||
-                       first == "--version";
+    const bool known = first == "run" || first == "render" || first == "check" || first == "-h" ||
+                       first == "--help" || first == "--version";
     if (!known) {
       error(first.starts_with("-")
-                ? fmt::format("unknown option '{}'; give a command first: 'run' or 'render'", first)
-                : fmt::format("unknown command '{}'; the commands are 'run' and 'render'", first));
+                ? fmt::format("unknown option '{}'; give a command first: 'run', 'render' or "
+                              "'check'",
+                              first)
+                : fmt::format("unknown command '{}'; the commands are 'run', 'render' and 'check'",
+                              first));
       std::cerr << "Run 'chainrule --help' for the options.\n";
       return exit_usage;
     }
@@ -293,6 +316,9 @@ int main(int argc, char** argv) {
 
   try {
     if (run->parsed()) return run_command(run_common, width);
+    if (check->parsed()) {
+      return chainrule::cli::check_command(check_model, check_answers, check_files);
+    }
     return render_command(render_common, render_opts);
   } catch (const chainrule::lang::model_error& e) {
     std::cerr << e.what();
