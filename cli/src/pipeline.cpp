@@ -13,6 +13,7 @@
 #include "chainrule/engine/optimizer.hpp"
 #include "chainrule/exporters/latex_text.hpp"
 #include "chainrule/lang/lang.hpp"
+#include "chainrule/trace/evaluate.hpp"
 #include "chainrule/trace/record.hpp"
 #include "chainrule/trace/train.hpp"
 
@@ -102,6 +103,37 @@ void apply(const number_settings& numbers, lang::checked_model& m) {
   }
 }
 
+// `evaluate` directives, after training, with the parameters it left in the graph.
+template <class Real>
+void add_evaluations(const lang::program& p, const lang::checked_model& m,
+                     const lang::lowered_model<Real>& low, trace::document& doc) {
+  for (const lang::evaluate_setting& e : m.evaluations) {
+    const lang::data_set* data = m.find_data_set(e.data_set);
+    if (data == nullptr) {
+      throw lang::model_error(
+          {error_at(p.source, e.location, fmt::format("unknown data set '{}'", e.data_set))});
+    }
+    trace::evaluation_options options;
+    options.data_set = e.data_set;
+    for (const std::string& column : data->columns)
+      options.data.columns.push_back(low.node(column));
+    options.data.values = data->values;
+    for (const std::string& output : e.outputs)
+      options.outputs.push_back(low.node(output));
+    options.targets = low.targets;
+    options.display = low.display_format();
+    try {
+      doc.evaluations.push_back(trace::evaluate(*low.graph, low.objective, options));
+    } catch (const usage_error& error) {
+      throw lang::model_error(
+          {error_at(p.source, e.location, fmt::format("cannot evaluate: {}", error.what()))});
+    } catch (const evaluation_error& error) {
+      throw lang::model_error(
+          {error_at(p.source, e.location, fmt::format("evaluation failed: {}", error.what()))});
+    }
+  }
+}
+
 template <class Real>
 trace::document run_lowered(const lang::program& p, const lang::checked_model& m,
                             const std::string& title) {
@@ -126,7 +158,9 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
     try {
       g.forward();
       g.backward(low.objective);
-      return trace::record(g, low.objective, record);
+      trace::document doc = trace::record(g, low.objective, record);
+      add_evaluations(p, m, low, doc);
+      return doc;
     } catch (const evaluation_error& e) {
       throw lang::model_error({error_at(p.source, where, e.what())});
     }
@@ -161,10 +195,17 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
     for (const std::string& column : data->columns)
       options.data.columns.push_back(low.node(column));
     options.data.values = data->values;
-    if (t.unit == lang::step_unit::epochs) options.steps = t.count * data->rows();
+    options.batch_size = t.batch_size == 0 ? trace::full_batch : t.batch_size;
+    options.reduction = t.reduction == lang::batch_reduction::mean ? trace::batch_reduction::mean
+                                                                   : trace::batch_reduction::sum;
+    if (t.unit == lang::step_unit::epochs) {
+      options.steps = t.count * trace::batches_per_epoch(data->rows(), options.batch_size);
+    }
   }
   try {
-    return trace::run(g, low.objective, options);
+    trace::document doc = trace::run(g, low.objective, options);
+    add_evaluations(p, m, low, doc);
+    return doc;
   } catch (const usage_error& e) {
     throw lang::model_error({error_at(p.source, t.location, e.what())});
   } catch (const evaluation_error& e) {

@@ -132,6 +132,12 @@ ordered_json write(const trace::settings& s) {
   j["steps"] = s.steps;
   j["traced_description"] = s.traced_description;
   j["traced"] = s.traced;
+  // Written only for runs over data, so traces without data stay as they were.
+  if (s.data_rows != 0) {
+    j["data_rows"] = s.data_rows;
+    j["batch_size"] = s.batch_size;
+    j["batch_reduction"] = s.batch_reduction;
+  }
   return j;
 }
 
@@ -242,6 +248,63 @@ ordered_json write(const trace::iteration& it) {
   j["backward"] = write(it.backward);
   j["updates"] = std::move(updates);
   j["recomputed"] = write(it.recomputed);
+  if (it.batch) {
+    ordered_json rows = ordered_json::array();
+    for (const trace::batch_row& row : it.batch->rows) {
+      ordered_json r = ordered_json::object();
+      r["row"] = row.row;
+      r["loss"] = write(row.loss);
+      r["gradients"] = write_numbers(row.gradients);
+      rows.push_back(std::move(r));
+    }
+    ordered_json batch = ordered_json::object();
+    batch["rows"] = std::move(rows);
+    batch["loss"] = write(it.batch->loss);
+    batch["gradients"] = write_numbers(it.batch->gradients);
+    j["batch"] = std::move(batch);
+  }
+  return j;
+}
+
+ordered_json write(const trace::evaluation& e) {
+  ordered_json predictions = ordered_json::array();
+  for (const trace::evaluation_row& row : e.predictions) {
+    ordered_json r = ordered_json::object();
+    r["row"] = row.row;
+    r["outputs"] = write_numbers(row.outputs);
+    r["targets"] = write_numbers(row.targets);
+    r["loss"] = write(row.loss);
+    r["predicted"] = write_optional(row.predicted);
+    r["actual"] = write_optional(row.actual);
+    predictions.push_back(std::move(r));
+  }
+  ordered_json classes = ordered_json::array();
+  for (const trace::class_metrics& m : e.per_class) {
+    ordered_json c = ordered_json::object();
+    c["label"] = m.label;
+    c["support"] = m.support;
+    c["predicted"] = m.predicted;
+    c["precision"] = write(m.precision);
+    c["recall"] = write(m.recall);
+    c["f1"] = write(m.f1);
+    classes.push_back(std::move(c));
+  }
+  ordered_json j = ordered_json::object();
+  j["data_set"] = e.data_set;
+  j["rows"] = e.rows;
+  j["outputs"] = e.outputs;
+  j["targets"] = e.targets;
+  j["predictions"] = std::move(predictions);
+  j["mean_loss"] = write(e.mean_loss);
+  j["classifier"] = e.classifier;
+  j["classes"] = e.classes;
+  j["confusion"] = e.confusion;
+  j["correct"] = e.correct;
+  j["accuracy"] = write(e.accuracy);
+  j["per_class"] = std::move(classes);
+  j["macro_precision"] = write(e.macro_precision);
+  j["macro_recall"] = write(e.macro_recall);
+  j["macro_f1"] = write(e.macro_f1);
   return j;
 }
 
@@ -279,6 +342,13 @@ ordered_json write(const trace::document& doc) {
   j["loss_history"] = std::move(history);
   j["final_state"] = write(doc.final_state);
   j["final_steps"] = write(doc.final_steps);
+  // Written only when the model has `evaluate` directives, so other traces stay as they were.
+  if (!doc.evaluations.empty()) {
+    ordered_json evaluations = ordered_json::array();
+    for (const trace::evaluation& e : doc.evaluations)
+      evaluations.push_back(write(e));
+    j["evaluations"] = std::move(evaluations);
+  }
   return j;
 }
 
@@ -492,6 +562,11 @@ trace::settings read_settings(const json& j, const std::string& path) {
   s.traced_description =
       read_string(member(j, "traced_description", path), path + "/traced_description");
   s.traced = read_integers<std::uint64_t>(member(j, "traced", path), path + "/traced");
+  if (const json* rows = optional_member(j, "data_rows")) {
+    s.data_rows = read_integer<std::uint64_t>(*rows, path + "/data_rows");
+    s.batch_size = read_integer<std::uint64_t>(member(j, "batch_size", path), path + "/batch_size");
+    s.batch_reduction = read_string(member(j, "batch_reduction", path), path + "/batch_reduction");
+  }
   return s;
 }
 
@@ -593,7 +668,66 @@ trace::iteration read_iteration(const json& j, const std::string& path) {
       });
   it.recomputed =
       read_array(member(j, "recomputed", path), path + "/recomputed", read_gradient_step);
+  if (const json* batch = optional_member(j, "batch")) {
+    const std::string at = path + "/batch";
+    trace::batch_step b;
+    b.rows = read_array(
+        member(*batch, "rows", at), at + "/rows", [](const json& r, const std::string& row_at) {
+          trace::batch_row out;
+          out.row = read_integer<std::uint64_t>(member(r, "row", row_at), row_at + "/row");
+          out.loss = read_number(member(r, "loss", row_at), row_at + "/loss");
+          out.gradients = read_numbers(member(r, "gradients", row_at), row_at + "/gradients");
+          return out;
+        });
+    b.loss = read_number(member(*batch, "loss", at), at + "/loss");
+    b.gradients = read_numbers(member(*batch, "gradients", at), at + "/gradients");
+    it.batch = std::move(b);
+  }
   return it;
+}
+
+trace::evaluation read_evaluation(const json& j, const std::string& path) {
+  trace::evaluation e;
+  e.data_set = read_string(member(j, "data_set", path), path + "/data_set");
+  e.rows = read_integer<std::uint64_t>(member(j, "rows", path), path + "/rows");
+  e.outputs = read_integers<quantity_index>(member(j, "outputs", path), path + "/outputs");
+  e.targets = read_integers<quantity_index>(member(j, "targets", path), path + "/targets");
+  e.predictions = read_array(
+      member(j, "predictions", path), path + "/predictions",
+      [](const json& r, const std::string& at) {
+        trace::evaluation_row row;
+        row.row = read_integer<std::uint64_t>(member(r, "row", at), at + "/row");
+        row.outputs = read_numbers(member(r, "outputs", at), at + "/outputs");
+        row.targets = read_numbers(member(r, "targets", at), at + "/targets");
+        row.loss = read_number(member(r, "loss", at), at + "/loss");
+        row.predicted =
+            read_optional_integer<std::uint32_t>(member(r, "predicted", at), at + "/predicted");
+        row.actual = read_optional_integer<std::uint32_t>(member(r, "actual", at), at + "/actual");
+        return row;
+      });
+  e.mean_loss = read_number(member(j, "mean_loss", path), path + "/mean_loss");
+  e.classifier = read_string(member(j, "classifier", path), path + "/classifier");
+  e.classes = read_array(member(j, "classes", path), path + "/classes", read_string);
+  e.confusion = read_array(
+      member(j, "confusion", path), path + "/confusion",
+      [](const json& r, const std::string& at) { return read_integers<std::uint64_t>(r, at); });
+  e.correct = read_integer<std::uint64_t>(member(j, "correct", path), path + "/correct");
+  e.accuracy = read_number(member(j, "accuracy", path), path + "/accuracy");
+  e.per_class = read_array(
+      member(j, "per_class", path), path + "/per_class", [](const json& c, const std::string& at) {
+        trace::class_metrics m;
+        m.label = read_string(member(c, "label", at), at + "/label");
+        m.support = read_integer<std::uint64_t>(member(c, "support", at), at + "/support");
+        m.predicted = read_integer<std::uint64_t>(member(c, "predicted", at), at + "/predicted");
+        m.precision = read_number(member(c, "precision", at), at + "/precision");
+        m.recall = read_number(member(c, "recall", at), at + "/recall");
+        m.f1 = read_number(member(c, "f1", at), at + "/f1");
+        return m;
+      });
+  e.macro_precision = read_number(member(j, "macro_precision", path), path + "/macro_precision");
+  e.macro_recall = read_number(member(j, "macro_recall", path), path + "/macro_recall");
+  e.macro_f1 = read_number(member(j, "macro_f1", path), path + "/macro_f1");
+  return e;
 }
 
 // ---- checking references ------------------------------------------------------------------------
@@ -623,10 +757,35 @@ class reference_check {
     }
     size(doc_.final_state.values.size(), n, "/final_state/values", "quantities");
     forward_steps(doc_.final_steps, "/final_steps");
+    for (std::size_t i = 0; i < doc_.evaluations.size(); ++i)
+      evaluation(doc_.evaluations[i], "/evaluations/" + std::to_string(i));
   }
 
  private:
   const trace::document& doc_;
+
+  // Exporters index classes, outputs and the confusion matrix with these numbers.
+  void evaluation(const trace::evaluation& e, const std::string& at) const {
+    indices(e.outputs, at + "/outputs");
+    indices(e.targets, at + "/targets");
+    const std::size_t k = e.classes.size();
+    if (e.confusion.size() != k) fail(at + "/confusion", "expected one row per class");
+    for (std::size_t r = 0; r < k; ++r) {
+      if (e.confusion[r].size() != k) {
+        fail(at + "/confusion/" + std::to_string(r), "expected one entry per class");
+      }
+    }
+    if (e.per_class.size() != k) fail(at + "/per_class", "expected one entry per class");
+    for (std::size_t r = 0; r < e.predictions.size(); ++r) {
+      const std::string row_at = at + "/predictions/" + std::to_string(r);
+      const trace::evaluation_row& row = e.predictions[r];
+      if (row.outputs.size() != e.outputs.size()) fail(row_at + "/outputs", "one per output");
+      if (row.targets.size() != e.targets.size()) fail(row_at + "/targets", "one per target");
+      if ((row.predicted && *row.predicted >= k) || (row.actual && *row.actual >= k)) {
+        fail(row_at, "class index out of range");
+      }
+    }
+  }
 
   void index(quantity_index q, const std::string& at) const {
     if (q >= doc_.quantities.size()) {
@@ -725,6 +884,14 @@ class reference_check {
     steps(it.backward, it.backward.size(), at + "/backward");
     // Recomputed steps may refer to each other or to the original backward steps.
     steps(it.recomputed, std::max(it.backward.size(), it.recomputed.size()), at + "/recomputed");
+    if (it.batch) {
+      const std::size_t p = doc_.parameters.size();
+      size(it.batch->gradients.size(), p, at + "/batch/gradients", "parameters");
+      for (std::size_t r = 0; r < it.batch->rows.size(); ++r) {
+        size(it.batch->rows[r].gradients.size(), p,
+             at + "/batch/rows/" + std::to_string(r) + "/gradients", "parameters");
+      }
+    }
     for (std::size_t u = 0; u < it.updates.size(); ++u) {
       const std::string update_at = at + "/updates/" + std::to_string(u);
       index(it.updates[u].parameter, update_at + "/parameter");
@@ -783,6 +950,9 @@ trace::document read_document(const json& j) {
       });
   doc.final_state = read_snapshot(member(j, "final_state", ""), "/final_state");
   doc.final_steps = read_array(member(j, "final_steps", ""), "/final_steps", read_forward_step);
+  if (const json* evaluations = optional_member(j, "evaluations")) {
+    doc.evaluations = read_array(*evaluations, "/evaluations", read_evaluation);
+  }
   reference_check(doc).run();
   return doc;
 }

@@ -352,11 +352,13 @@ class writer {
   void forward_step(const trace::forward_step& step);
   void gradient(const trace::gradient_step& step, std::string_view title);
   void backward(const trace::iteration& it);
+  void batch(const trace::iteration& it);
   void optimizer_rule();
   void updates(const trace::iteration& it);
   void results(const trace::iteration& it);
   void error_after(const trace::iteration& it);
   void loss_history();
+  void evaluation(const trace::evaluation& e);
   [[nodiscard]] std::string loss_symbol() const { return symbol(doc_.loss); }
   [[nodiscard]] bool uses_target(quantity_index q) const;
 
@@ -623,6 +625,17 @@ void writer::summary() {
            "parameters, then all parameters are updated at once.";
     }
     paragraph(o);
+    if (c.data_rows != 0 && c.batch_size > 1) {
+      paragraph(fmt::format(
+          "Training data: {} rows in batches of {} ({}). Each update runs the forward and "
+          "backward pass once per row of its batch and uses the {} of the rows' gradients; the "
+          "loss recorded for it is the {} of the rows' losses.",
+          c.data_rows, c.batch_size, c.batch_size >= c.data_rows ? "full batch" : "mini-batches",
+          c.batch_reduction == "mean" ? "mean" : "sum",
+          c.batch_reduction == "mean" ? "mean" : "sum"));
+    } else if (c.data_rows != 0) {
+      paragraph(fmt::format("Training data: {} rows, one row per update.", c.data_rows));
+    }
     if (doc_.iterations.size() > 0 && c.steps > doc_.iterations.size()) {
       std::string shown;
       for (std::size_t k = 0; k < doc_.iterations.size(); ++k) {
@@ -742,6 +755,54 @@ void writer::backward(const trace::iteration& it) {
   }
 }
 
+// A batch update: the passes above are its first row's; the table gives every row's share and the
+// gradient the update uses. Wide models show their first parameters only (the JSON has them all).
+void writer::batch(const trace::iteration& it) {
+  if (!it.batch) return;
+  const trace::batch_step& b = *it.batch;
+  const bool mean = doc_.config.batch_reduction == "mean";
+  heading(1, doc_.iterations.size() > 1 ? fmt::format("Batch (iteration {})", it.index)
+                                        : std::string("Batch"));
+  if (!b.rows.empty()) {
+    paragraph(fmt::format(
+        "The update uses rows {} to {} of the data set. The passes above are row {}'s; every row "
+        "gives its own error and gradients, and the update uses their {}.",
+        b.rows.front().row, b.rows.back().row, b.rows.front().row, mean ? "mean" : "sum"));
+  }
+  constexpr std::size_t max_columns = 4;
+  const std::size_t shown = std::min(doc_.parameters.size(), max_columns);
+  std::string header = fmt::format("Row & ${}$", symbol(doc_.loss));
+  for (std::size_t j = 0; j < shown; ++j) {
+    trace::derivative d;
+    d.of = doc_.loss;
+    d.wrt = doc_.parameters[j];
+    header += fmt::format(" & ${}$", derivative(d));
+  }
+  const auto cells = [&](const trace::number& loss, const std::vector<trace::number>& gradients) {
+    std::string out = " & " + value_cell(loss);
+    for (std::size_t j = 0; j < shown; ++j)
+      out += " & " + (j < gradients.size() ? value_cell(gradients[j]) : std::string());
+    return out;
+  };
+  std::vector<std::string> rows;
+  const std::size_t limit = 40;
+  for (std::size_t r = 0; r < b.rows.size(); ++r) {
+    // Long batches: the first and the last rows, the reduction still covers all.
+    if (b.rows.size() > limit && r == limit / 2) {
+      rows.push_back(fmt::format("\\multicolumn{{{}}}{{c}}{{\\dots\\ {} more rows \\dots}}",
+                                 shown + 2, b.rows.size() - limit));
+      r = b.rows.size() - limit / 2;
+    }
+    rows.push_back(std::to_string(b.rows[r].row) + cells(b.rows[r].loss, b.rows[r].gradients));
+  }
+  rows.push_back(std::string(mean ? "mean" : "sum") + cells(b.loss, b.gradients));
+  table("r" + std::string(shown + 1, 'r'), false, header, rows);
+  if (shown < doc_.parameters.size()) {
+    paragraph(
+        fmt::format("The table shows {} of the {} parameters.", shown, doc_.parameters.size()));
+  }
+}
+
 void writer::optimizer_rule() {
   const trace::optimizer_settings& o = doc_.config.optimizer;
   if (o.rule.empty()) return;
@@ -852,6 +913,19 @@ void writer::error_after(const trace::iteration& it) {
       std::find_if(doc_.loss_history.begin(), doc_.loss_history.end(),
                    [&](const trace::loss_point& p) { return p.updates == it.index; });
   if (point == doc_.loss_history.end()) return;
+  if (it.batch) {
+    // The next loss recorded belongs to the next batch unless every batch is the whole data set.
+    if (doc_.config.batch_size < doc_.config.data_rows) return;
+    const bool mean = doc_.config.batch_reduction == "mean";
+    heading(1, doc_.iterations.size() > 1 ? fmt::format("Error after update {}", it.index)
+                                          : std::string("Error after the update"));
+    paragraph(
+        fmt::format("The {} of the rows' errors with the updated parameters (before the "
+                    "update it was ${}$):",
+                    mean ? "mean" : "sum", number(it.batch->loss)));
+    derivation(lt::with_superscript(loss_symbol(), "+"), {value_row(point->loss)});
+    return;
+  }
   heading(1, doc_.iterations.size() > 1 ? fmt::format("Error after update {}", it.index)
                                         : std::string("Error after the update"));
   paragraph(fmt::format(
@@ -859,6 +933,69 @@ void writer::error_after(const trace::iteration& it) {
       "was ${}$):",
       number(it.forward.loss)));
   derivation(lt::with_superscript(loss_symbol(), "+"), {value_row(point->loss)});
+}
+
+void writer::evaluation(const trace::evaluation& e) {
+  heading(1, fmt::format("Evaluation on {}", lt::escape_text(e.data_set)));
+  paragraph(fmt::format(
+      "The trained model on the {} {} of \\texttt{{{}}}: the mean of ${}$ over the rows is ${}$.",
+      e.rows, e.rows == 1 ? "row" : "rows", lt::escape_text(e.data_set), symbol(doc_.loss),
+      number(e.mean_loss)));
+  const bool classifier = !e.classifier.empty();
+  const auto label = [&](const std::optional<std::uint32_t>& c) {
+    return c && *c < e.classes.size() ? e.classes[*c] : std::string("--");
+  };
+  if (!e.predictions.empty()) {
+    // Wide outputs (a 10-class softmax) show their first columns; the JSON trace has them all.
+    constexpr std::size_t max_columns = 3;
+    const std::size_t outputs = std::min(e.outputs.size(), max_columns);
+    std::string header = "Row";
+    for (std::size_t k = 0; k < outputs; ++k)
+      header += fmt::format(" & ${}$", symbol(e.outputs[k]));
+    header += fmt::format(" & ${}$", symbol(doc_.loss));
+    if (classifier) header += " & Predicted & Actual";
+    std::vector<std::string> rows;
+    for (const trace::evaluation_row& r : e.predictions) {
+      std::string row = std::to_string(r.row);
+      for (std::size_t k = 0; k < outputs; ++k)
+        row += " & " + (k < r.outputs.size() ? value_cell(r.outputs[k]) : std::string());
+      row += " & " + value_cell(r.loss);
+      if (classifier) row += " & " + label(r.predicted) + " & " + label(r.actual);
+      rows.push_back(std::move(row));
+    }
+    table("r" + std::string(outputs + 1, 'r') + (classifier ? "cc" : ""), false, header, rows);
+    if (outputs < e.outputs.size()) {
+      paragraph(fmt::format("The table shows {} of the {} outputs.", outputs, e.outputs.size()));
+    }
+  }
+  if (!classifier) return;
+  const std::string rule =
+      e.classifier == "binary" ? "an output of at least 0.5 predicts class 1"
+      : e.classifier == "one-hot"
+          ? "the largest output predicts its class; the targets are one-hot"
+          : "the largest output predicts its class; the target is the class number";
+  paragraph(fmt::format("As a classifier ({}): accuracy ${}$ ({} of {} rows right).", rule,
+                        number(e.accuracy), e.correct, e.rows));
+  std::vector<std::string> rows;
+  for (const trace::class_metrics& m : e.per_class) {
+    rows.push_back(fmt::format("{} & {} & {} & {} & {}", lt::escape_text(m.label),
+                               value_cell(m.precision), value_cell(m.recall), value_cell(m.f1),
+                               m.support));
+  }
+  rows.push_back(fmt::format("macro & {} & {} & {} &", value_cell(e.macro_precision),
+                             value_cell(e.macro_recall), value_cell(e.macro_f1)));
+  table("lrrrr", false, "Class & Precision & Recall & $F_1$ & Support", rows);
+  std::string header = "Actual / predicted";
+  for (const std::string& c : e.classes)
+    header += " & " + lt::escape_text(c);
+  std::vector<std::string> confusion;
+  for (std::size_t a = 0; a < e.confusion.size(); ++a) {
+    std::string row = a < e.classes.size() ? lt::escape_text(e.classes[a]) : std::string();
+    for (std::uint64_t count : e.confusion[a])
+      row += " & " + std::to_string(count);
+    confusion.push_back(std::move(row));
+  }
+  table("l" + std::string(e.classes.size(), 'r'), false, header, confusion);
 }
 
 void writer::loss_history() {
@@ -953,11 +1090,14 @@ std::string writer::run() {
                                     : fmt::format("Values at the start of iteration {}", it.index));
     forward(it);
     backward(it);
+    batch(it);
     updates(it);
     results(it);
     error_after(it);
   }
   loss_history();
+  for (const trace::evaluation& e : doc_.evaluations)
+    evaluation(e);
   close_frame();
   if (options_.form == latex_form::standalone) {
     out_ += "\n\\end{document}\n";

@@ -114,10 +114,12 @@ class text_writer {
   void forward(const trace::iteration& it);
   void gradient(const trace::gradient_step& step, std::string_view title);
   void backward(const trace::iteration& it);
+  void batch(const trace::iteration& it);
   void updates(const trace::iteration& it);
   void values_and_gradients(const trace::iteration& it);
   void error_after(const trace::iteration& it);
   void loss_history();
+  void evaluation(const trace::evaluation& e);
 
   const trace::document& doc_;
   const text_options& options_;
@@ -236,6 +238,15 @@ void text_writer::summary() {
     o += fmt::format("; {} {}; update order: {}", c.steps, c.steps == 1 ? "update" : "updates",
                      c.update_order);
     line(o);
+    if (c.data_rows != 0) {
+      line(
+          c.batch_size <= 1
+              ? fmt::format("Data:       {} rows, one row per update", c.data_rows)
+              : fmt::format("Data:       {} rows, batches of {} rows ({}), gradients and losses {}",
+                            c.data_rows, c.batch_size,
+                            c.batch_size >= c.data_rows ? "full batch" : "mini-batches",
+                            c.batch_reduction == "mean" ? "averaged" : "summed"));
+    }
     if (c.steps > doc_.iterations.size() && !doc_.iterations.empty()) {
       std::string shown;
       for (std::size_t k = 0; k < doc_.iterations.size(); ++k) {
@@ -346,6 +357,49 @@ void text_writer::backward(const trace::iteration& it) {
   }
 }
 
+// A batch update: the worked example above is one row's; this table shows every row's share and
+// what the update uses. Wide models show the first parameters only (the JSON trace has them all).
+void text_writer::batch(const trace::iteration& it) {
+  if (!it.batch) return;
+  const trace::batch_step& b = *it.batch;
+  const bool mean = doc_.config.batch_reduction == "mean";
+  heading(doc_.iterations.size() > 1 ? fmt::format("Batch (iteration {})", it.index)
+                                     : std::string("Batch"),
+          '-');
+  if (!b.rows.empty()) {
+    line(fmt::format("  rows {} to {} of the data set; the passes above are row {}'s",
+                     b.rows.front().row, b.rows.back().row, b.rows.front().row));
+  }
+  constexpr std::size_t max_columns = 8;
+  const std::size_t shown = std::min(doc_.parameters.size(), max_columns);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header{"row", name(doc_.loss)};
+  for (std::size_t j = 0; j < shown; ++j)
+    header.push_back("d" + name(doc_.loss) + "/d" + name(doc_.parameters[j]));
+  rows.push_back(std::move(header));
+  const std::vector<std::size_t> picked = pick_rows(b.rows.size(), options_.table_rows);
+  for (std::size_t r : picked) {
+    std::vector<std::string> row{std::to_string(b.rows[r].row), b.rows[r].loss.shown};
+    for (std::size_t j = 0; j < shown; ++j)
+      row.push_back(j < b.rows[r].gradients.size() ? b.rows[r].gradients[j].shown : "");
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::string> total{mean ? "mean" : "sum", b.loss.shown};
+  for (std::size_t j = 0; j < shown; ++j)
+    total.push_back(j < b.gradients.size() ? b.gradients[j].shown : "");
+  rows.push_back(std::move(total));
+  table("  ", rows, std::vector<bool>(rows.front().size(), false));
+  if (picked.size() < b.rows.size()) {
+    line(fmt::format("  ({} of {} rows shown, evenly spaced; the {} is over all of them)",
+                     picked.size(), b.rows.size(), mean ? "mean" : "sum"));
+  }
+  if (shown < doc_.parameters.size()) {
+    line(fmt::format("  ({} of {} parameters shown)", shown, doc_.parameters.size()));
+  }
+  line(
+      fmt::format("  The updates below use the {} of the rows' gradients.", mean ? "mean" : "sum"));
+}
+
 void text_writer::updates(const trace::iteration& it) {
   if (it.updates.empty()) return;
   heading(fmt::format(
@@ -414,7 +468,15 @@ void text_writer::error_after(const trace::iteration& it) {
       std::find_if(doc_.loss_history.begin(), doc_.loss_history.end(),
                    [&](const trace::loss_point& p) { return p.updates == it.index; });
   if (point == doc_.loss_history.end()) return;
+  // The next loss recorded belongs to the next batch unless every batch is the whole data set.
+  if (it.batch && doc_.config.batch_size < doc_.config.data_rows) return;
   out_ += '\n';
+  if (it.batch) {
+    line(fmt::format("Error over the batch after update {}: {} of {} = {} (before: {})", it.index,
+                     doc_.config.batch_reduction == "mean" ? "mean" : "sum", name(doc_.loss),
+                     point->loss.shown, it.batch->loss.shown));
+    return;
+  }
   line(fmt::format("Error after update {}: {} = {} (before: {})", it.index, name(doc_.loss),
                    point->loss.shown, it.forward.loss.shown));
 }
@@ -434,6 +496,87 @@ void text_writer::loss_history() {
   }
 }
 
+void text_writer::evaluation(const trace::evaluation& e) {
+  heading(fmt::format("Evaluation on {} ({} {})", e.data_set, e.rows, e.rows == 1 ? "row" : "rows"),
+          '-');
+  line(fmt::format("  mean {} = {}", name(doc_.loss), e.mean_loss.shown));
+  const bool classifier = !e.classifier.empty();
+  const auto label = [&](const std::optional<std::uint32_t>& c) {
+    return c && *c < e.classes.size() ? e.classes[*c] : std::string();
+  };
+  if (!e.predictions.empty()) {
+    // Wide outputs (a 10-class softmax) show their first columns; the JSON trace has them all.
+    constexpr std::size_t max_columns = 6;
+    const std::size_t outputs = std::min(e.outputs.size(), max_columns);
+    const std::size_t targets = std::min(e.targets.size(), max_columns);
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header{"row"};
+    for (std::size_t k = 0; k < outputs; ++k)
+      header.push_back(name(e.outputs[k]));
+    for (std::size_t k = 0; k < targets; ++k)
+      header.push_back(name(e.targets[k]));
+    header.push_back(name(doc_.loss));
+    if (classifier) {
+      header.push_back("predicted");
+      header.push_back("actual");
+    }
+    rows.push_back(std::move(header));
+    for (const trace::evaluation_row& r : e.predictions) {
+      std::vector<std::string> row{std::to_string(r.row)};
+      for (std::size_t k = 0; k < outputs; ++k)
+        row.push_back(k < r.outputs.size() ? r.outputs[k].shown : "");
+      for (std::size_t k = 0; k < targets; ++k)
+        row.push_back(k < r.targets.size() ? r.targets[k].shown : "");
+      row.push_back(r.loss.shown);
+      if (classifier) {
+        row.push_back(label(r.predicted));
+        row.push_back(label(r.actual));
+      }
+      rows.push_back(std::move(row));
+    }
+    out_ += '\n';
+    table("  ", rows, std::vector<bool>(rows.front().size(), false));
+    if (outputs < e.outputs.size() || targets < e.targets.size()) {
+      line(fmt::format("  (first {} of {} outputs and {} of {} targets shown)", outputs,
+                       e.outputs.size(), targets, e.targets.size()));
+    }
+  } else {
+    line(fmt::format("  (per-row predictions are listed for small data sets only)"));
+  }
+  if (!classifier) return;
+  out_ += '\n';
+  const std::string rule = e.classifier == "binary" ? "output >= 0.5 is class 1"
+                           : e.classifier == "one-hot"
+                               ? "the largest output is the class, targets one-hot"
+                               : "the largest output is the class, targets class numbers";
+  line(fmt::format("  Classifier ({}): accuracy {} ({} of {} rows)", rule, e.accuracy.shown,
+                   e.correct, e.rows));
+  std::vector<std::vector<std::string>> metrics;
+  metrics.push_back({"class", "precision", "recall", "F1", "support", "predicted"});
+  for (const trace::class_metrics& m : e.per_class) {
+    metrics.push_back({m.label, m.precision.shown, m.recall.shown, m.f1.shown,
+                       std::to_string(m.support), std::to_string(m.predicted)});
+  }
+  metrics.push_back(
+      {"macro", e.macro_precision.shown, e.macro_recall.shown, e.macro_f1.shown, "", ""});
+  out_ += '\n';
+  table("  ", metrics, {false, false, false, false, true, true});
+  out_ += '\n';
+  line("  Confusion matrix (rows: actual class, columns: predicted class)");
+  std::vector<std::vector<std::string>> confusion;
+  std::vector<std::string> header{""};
+  for (const std::string& c : e.classes)
+    header.push_back(c);
+  confusion.push_back(std::move(header));
+  for (std::size_t a = 0; a < e.confusion.size(); ++a) {
+    std::vector<std::string> row{a < e.classes.size() ? e.classes[a] : ""};
+    for (std::uint64_t count : e.confusion[a])
+      row.push_back(std::to_string(count));
+    confusion.push_back(std::move(row));
+  }
+  table("  ", confusion, std::vector<bool>(confusion.front().size(), true));
+}
+
 std::string text_writer::run() {
   summary();
   if (doc_.iterations.empty()) {
@@ -449,11 +592,14 @@ std::string text_writer::run() {
                                     : fmt::format("Values at the start of iteration {}", it.index));
     forward(it);
     backward(it);
+    batch(it);
     updates(it);
     values_and_gradients(it);
     error_after(it);
   }
   loss_history();
+  for (const trace::evaluation& e : doc_.evaluations)
+    evaluation(e);
   return std::move(out_);
 }
 

@@ -135,6 +135,7 @@ class checker {
     settings();
     task();
     data_sets();
+    evaluations();
     symbols();
     if (errors_.empty()) usage_warnings();
     std::stable_sort(warnings_.begin(), warnings_.end(),
@@ -1348,6 +1349,24 @@ class checker {
             "'on DATA' after the number of epochs, or 'steps' instead of 'epochs'");
     }
     s.order = t.order.value_or(update_order::simultaneous);
+    if (t.batch_full) s.batch_size = 0;
+    if (t.batch) {
+      s.batch_size = count_value(*t.batch, 1, max_training_steps, "batch size").value_or(1);
+    }
+    s.reduction = t.reduction.value_or(batch_reduction::sum);
+    if ((t.batch_full || t.batch || t.reduction) && !t.data_set) {
+      error(t.batch_full || t.batch ? t.batch_location : t.reduction_location,
+            "batches need a data set", "'on DATA' before the batch or reduce clause");
+    }
+    const bool several_rows = t.batch_full || s.batch_size > 1;
+    if (several_rows && s.order == update_order::sequential) {
+      error(t.order_location, "sequential order recomputes one sample's gradients layer by layer",
+            "'order simultaneous' (the default) with batches, or no batch clause");
+    }
+    if (several_rows && t.optimizer.name == "perceptron") {
+      error(t.batch_location, "the perceptron rule updates after every sample",
+            "no batch clause with 'using perceptron'");
+    }
     if (!t.trace.empty()) {
       s.trace.first = false;
       s.trace.last = false;
@@ -1594,9 +1613,72 @@ class checker {
       }
     }
     for (const auto& d : m_.data_sets) {
-      if (!m_.train || m_.train->data_set != d.name) {
+      const bool evaluated =
+          std::any_of(p_.statements.begin(), p_.statements.end(), [&](const statement& s) {
+            const auto* e = std::get_if<evaluate_directive>(&s);
+            return e != nullptr && e->data_set == d.name;
+          });
+      if ((!m_.train || m_.train->data_set != d.name) && !evaluated) {
         warning(d.location, fmt::format("data set '{}' is never used", d.name));
       }
+    }
+  }
+
+  // Evaluate
+  // ----------------------------------------------------------------------------------------------
+
+  void evaluations() {
+    for (const auto& s : p_.statements) {
+      const auto* e = std::get_if<evaluate_directive>(&s);
+      if (e == nullptr) continue;
+      evaluate_setting out;
+      out.quantity = e->quantity;
+      out.data_set = e->data_set;
+      out.location = e->location;
+      if (m_.find_data_set(e->data_set) == nullptr) {
+        const bool defined =
+            std::any_of(p_.statements.begin(), p_.statements.end(), [&](const statement& t) {
+              const auto* d = std::get_if<data_statement>(&t);
+              return d != nullptr && d->name == e->data_set;
+            });
+        if (!defined) {  // a data set that failed its own checks is reported already
+          auto& d = error(e->data_set_location, fmt::format("unknown data set '{}'", e->data_set),
+                          "the name of a 'data' statement");
+          std::vector<std::string> names;
+          for (const auto& t : p_.statements) {
+            if (const auto* ds = std::get_if<data_statement>(&t)) names.push_back(ds->name);
+          }
+          suggest(d, detail::closest(e->data_set, names));
+        }
+      }
+      std::vector<const scalar_equation*> elements;
+      for (const auto& eq : m_.equations) {
+        if (eq.name == e->quantity) elements = {&eq};
+      }
+      if (elements.empty()) {
+        for (const auto& eq : m_.equations) {
+          if (eq.group == e->quantity && !eq.indices.empty()) elements.push_back(&eq);
+        }
+        std::sort(elements.begin(), elements.end(),
+                  [](const scalar_equation* a, const scalar_equation* b) {
+                    return a->indices < b->indices;
+                  });
+      }
+      if (elements.empty()) {
+        if (const auto* decl = m_.find_declaration(e->quantity); decl != nullptr) {
+          error(e->quantity_location,
+                fmt::format("'{}' is {} {}, not computed by the model", e->quantity,
+                            decl->kind == declaration_kind::input ? "an" : "a",
+                            to_string(decl->kind)),
+                "the name of an equation, such as the network's output");
+        } else if (errors_.empty()) {
+          unknown_name(e->quantity_location, e->quantity);
+        }
+        continue;
+      }
+      for (const auto* eq : elements)
+        out.outputs.push_back(eq->name);
+      m_.evaluations.push_back(std::move(out));
     }
   }
 

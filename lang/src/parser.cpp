@@ -101,6 +101,7 @@ struct parse_state {
   display_directive display;
   train_directive train;
   differentiate_directive differentiate;
+  evaluate_directive evaluate;
   layer_statement layer;
   std::optional<std::pair<std::string, source_location>> layer_keyword;
   data_statement data;
@@ -397,7 +398,17 @@ struct trace_item_rule
     : sor<trace_first, trace_last, trace_all, trace_none, trace_every, trace_step> {};
 struct trace_clause : if_must<TAO_PEGTL_KEYWORD("trace"), ws, trace_item_rule,
                               star<ws, comma, ws, must<trace_item_rule>>> {};
-struct train_option : sor<on_clause, order_clause, trace_clause> {};
+struct kw_batch : TAO_PEGTL_KEYWORD("batch") {};
+struct batch_full_value : TAO_PEGTL_KEYWORD("full") {};
+struct batch_count : number_token {};
+struct batch_value : sor<batch_full_value, batch_count> {};
+struct batch_clause : if_must<kw_batch, ws, batch_value> {};
+struct kw_reduce : TAO_PEGTL_KEYWORD("reduce") {};
+struct reduce_sum : TAO_PEGTL_KEYWORD("sum") {};
+struct reduce_mean : TAO_PEGTL_KEYWORD("mean") {};
+struct reduce_value : sor<reduce_sum, reduce_mean> {};
+struct reduce_clause : if_must<kw_reduce, ws, reduce_value> {};
+struct train_option : sor<on_clause, batch_clause, reduce_clause, order_clause, trace_clause> {};
 struct train_end : at<statement_end> {};
 struct train_stmt : if_must<kw_train, ws, kw_minimize, ws, objective_name, ws, kw_using, ws,
                             optimizer_name, ws, opt<optimizer_args>, ws, kw_for, ws, step_count, ws,
@@ -405,6 +416,13 @@ struct train_stmt : if_must<kw_train, ws, kw_minimize, ws, objective_name, ws, k
 
 struct differentiate_objective : identifier {};
 struct differentiate_stmt : if_must<kw_differentiate, ws, differentiate_objective> {};
+
+struct kw_evaluate : TAO_PEGTL_KEYWORD("evaluate") {};
+struct evaluate_quantity : identifier {};
+struct evaluate_data : identifier {};
+struct kw_evaluate_on : TAO_PEGTL_KEYWORD("on") {};
+struct evaluate_stmt
+    : if_must<kw_evaluate, ws, evaluate_quantity, ws, kw_evaluate_on, ws, evaluate_data> {};
 
 struct layer_name : identifier {};
 struct layer_constructor : identifier {};
@@ -451,8 +469,9 @@ struct equation_name : identifier {};
 struct equation_equals : equals {};
 struct equation : if_must<at<identifier>, equation_name, ws, equation_equals, ws, expression> {};
 
-struct statement : sor<precision_stmt, display_stmt, declaration_stmt, symbol_stmt, train_stmt,
-                       differentiate_stmt, layer_stmt, data_stmt, dropout_stmt, equation> {};
+struct statement
+    : sor<precision_stmt, display_stmt, declaration_stmt, symbol_stmt, train_stmt,
+          differentiate_stmt, evaluate_stmt, layer_stmt, data_stmt, dropout_stmt, equation> {};
 struct line : seq<ws, sor<line_end, pegtl::eof, seq<must<statement>, ws, must<statement_end>>>> {};
 struct byte_order_mark : TAO_PEGTL_STRING("\xEF\xBB\xBF") {};
 struct document : seq<opt<byte_order_mark>, pegtl::until<pegtl::eof, line>> {};
@@ -471,7 +490,7 @@ constexpr const char* operand_text = "an operand: a number, a name, a function c
 CHAINRULE_EXPECT(
     "a statement: a declaration (input, target, param, const), an equation "
     "'name = expression', or a directive (precision, display, symbol, train, "
-    "differentiate, layer, data)",
+    "differentiate, evaluate, layer, data)",
     statement);
 CHAINRULE_EXPECT("end of line", statement_end);
 CHAINRULE_EXPECT("an expression", expression);
@@ -516,12 +535,20 @@ CHAINRULE_EXPECT("a number", optimizer_arg_value);
 CHAINRULE_EXPECT("'for' and a number of steps, as in 'for 1 step'", kw_for);
 CHAINRULE_EXPECT("the number of steps", step_count);
 CHAINRULE_EXPECT("'steps' or 'epochs'", step_unit_rule);
-CHAINRULE_EXPECT("end of line, or 'on DATA', 'order ...' or 'trace ...'", train_end);
+CHAINRULE_EXPECT(
+    "end of line, or 'on DATA', 'batch N|full', 'reduce sum|mean', 'order ...' or 'trace ...'",
+    train_end);
+CHAINRULE_EXPECT("'full' or a number of rows per update, as in 'batch 32'", batch_value);
+CHAINRULE_EXPECT("'sum' or 'mean'", reduce_value);
 CHAINRULE_EXPECT("the name of a data set", data_reference);
 CHAINRULE_EXPECT("'simultaneous' or 'sequential'", order_value);
 CHAINRULE_EXPECT("'first', 'last', 'all', 'none', 'every N' or a step number", trace_item_rule);
 CHAINRULE_EXPECT("a number of steps", trace_every_count);
 CHAINRULE_EXPECT("the name of the quantity to differentiate", differentiate_objective);
+CHAINRULE_EXPECT("the name of the quantity to evaluate, as in 'evaluate y on test'",
+                 evaluate_quantity);
+CHAINRULE_EXPECT("'on' and a data set, as in 'evaluate y on test'", kw_evaluate_on);
+CHAINRULE_EXPECT("the name of a data set", evaluate_data);
 CHAINRULE_EXPECT("the layer's name", layer_name);
 CHAINRULE_EXPECT("the name of the dropout's result", dropout_name);
 CHAINRULE_EXPECT("'dropout'", dropout_constructor);
@@ -1104,6 +1131,52 @@ struct action<data_reference> {
   }
 };
 template <>
+struct action<kw_batch> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.train.batch || st.train.batch_full)
+      st.error(st.where(in), "the batch size is given twice", "one 'batch' clause");
+    st.train.batch_location = st.where(in);
+  }
+};
+template <>
+struct action<batch_full_value> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.train.batch_full = true;
+  }
+};
+template <>
+struct action<batch_count> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.train.batch = st.number(in.string_view(), st.where(in));
+  }
+};
+template <>
+struct action<kw_reduce> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.train.reduction)
+      st.error(st.where(in), "the batch reduction is given twice", "one 'reduce' clause");
+    st.train.reduction_location = st.where(in);
+  }
+};
+template <>
+struct action<reduce_sum> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.train.reduction = batch_reduction::sum;
+  }
+};
+template <>
+struct action<reduce_mean> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.train.reduction = batch_reduction::mean;
+  }
+};
+template <>
 struct action<kw_order> {
   template <typename Input>
   static void apply(const Input& in, parse_state& st) {
@@ -1176,6 +1249,32 @@ struct action<differentiate_objective> {
     st.differentiate.objective = in.string();
     st.differentiate.objective_location = st.where(in);
     st.out.statements.emplace_back(std::move(st.differentiate));
+  }
+};
+
+template <>
+struct action<kw_evaluate> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.evaluate = evaluate_directive{};
+    st.evaluate.location = st.where(in);
+  }
+};
+template <>
+struct action<evaluate_quantity> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.evaluate.quantity = in.string();
+    st.evaluate.quantity_location = st.where(in);
+  }
+};
+template <>
+struct action<evaluate_data> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.evaluate.data_set = in.string();
+    st.evaluate.data_set_location = st.where(in);
+    st.out.statements.emplace_back(std::move(st.evaluate));
   }
 };
 
@@ -1369,9 +1468,9 @@ struct action<equation> {
 // ---------------------------------------------------------------------------------------------
 // Turning a failure into a diagnostic
 
-constexpr std::array<std::string_view, 11> statement_keywords{
+constexpr std::array<std::string_view, 12> statement_keywords{
     "precision", "display", "input",         "target", "param", "const",
-    "symbol",    "train",   "differentiate", "layer",  "data"};
+    "symbol",    "train",   "differentiate", "layer",  "data",  "evaluate"};
 
 bool is_word_char(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "chainrule/engine/engine.hpp"
 #include "chainrule/engine/optimizer.hpp"
@@ -160,4 +161,60 @@ TEST_CASE("Adam's bias correction matches a correctly rounded power",
   mp_real expected = v / correction;
   CHECK(traits::format(opt.line_value(0, 3), number_format::significant(50)) ==
         traits::format(expected, number_format::significant(50)));
+}
+
+TEST_CASE("Untraced batch updates allocate nothing", "[trace][train][allocation][batch]") {
+  REQUIRE(installed);
+  // Batches of 3 of 4 rows: a full batch and a short one, so both divisors of `mean` are used.
+  const auto reduction = GENERATE(batch_reduction::sum, batch_reduction::mean);
+  const std::uint64_t batch = GENERATE(std::uint64_t{3}, full_batch);
+  INFO((reduction == batch_reduction::mean ? "mean" : "sum") << ", batch " << batch);
+  graph<mp_real> g(50);
+  auto i1 = g.input("i1", "0.05");
+  auto t1 = g.input("t1", "0.01");
+  auto w1 = g.parameter("w1", "0.15");
+  auto w2 = g.parameter("w2", "0.4");
+  // Polynomial on purpose: how much scratch MPFR's exp allocates depends on its argument, which
+  // the updates keep changing, so a baseline with sigmoids would not be exact.
+  auto h = (w1 * i1).named("h");
+  auto o = (w2 * h).named("o");
+  auto loss = (g.constant("0.5") * pow(t1 - o, 2)).named("E");
+  run_options options;
+  options.optimizer = {"adam", {}};
+  options.data.columns = {i1.id(), t1.id()};
+  options.data.values = {"0.05", "0.01", "0.1", "0.2", "-0.3", "0.7", "0.4", "0.9"};
+  options.batch_size = batch;
+  options.reduction = reduction;
+  // As above: the graph's own passes over the same rows are the baseline.
+  std::vector<mp_real> rows;
+  for (const auto& text : options.data.values)
+    rows.push_back(scalar_traits<mp_real>::from_decimal(text, 50));
+  const auto pass = [&](int k) {
+    const auto r = static_cast<std::size_t>(k % 4);
+    g.set_value(i1.id(), rows[2 * r]);
+    g.set_value(t1.id(), rows[2 * r + 1]);
+    g.forward();
+    g.backward(loss);
+  };
+  for (int k = 0; k < 4; ++k)
+    pass(k);
+  long graph_only = 0;
+  {
+    counter c;
+    for (int k = 0; k < 20 * 4; ++k)
+      pass(k);
+    graph_only = gmp_allocations;
+  }
+  trainer<mp_real> t(g, loss.id(), options);
+  // Whole passes over the data, so the same number of rows runs as in the baseline.
+  const int updates_per_pass = batch == 3 ? 2 : 1;
+  for (int k = 0; k < updates_per_pass; ++k)
+    t.step();
+  {
+    counter c;
+    for (int k = 0; k < 20 * updates_per_pass; ++k)
+      t.step();
+    if (counts_cxx_allocations) CHECK(cxx_allocations == 0);
+    CHECK(gmp_allocations == graph_only);
+  }
 }

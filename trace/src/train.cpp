@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "chainrule/engine/ops.hpp"
 #include "recorder.hpp"
@@ -29,6 +30,11 @@ std::string trace_selection::describe() const {
   return out.empty() ? "none" : out;
 }
 
+std::uint64_t batches_per_epoch(std::uint64_t rows, std::uint64_t batch_size) noexcept {
+  if (rows == 0 || batch_size == full_batch || batch_size >= rows) return 1;
+  return (rows + batch_size - 1) / batch_size;
+}
+
 namespace {
 
 // kernel_io gained a pointer to the constants 0, 1 and -1 in a later engine; fill it when present.
@@ -51,8 +57,19 @@ struct trainer<Real>::impl {
   impl(graph<Real>& graph_ref, node_id loss_node, run_options opts);
 
   void step(std::uint64_t k, iteration* traced);
+  /// One update from the rows of batch (k - 1) mod batches.
+  void step_batch(std::uint64_t k, iteration* traced);
+  /// Rows [first, first + count) of the batch update k uses.
+  std::pair<std::size_t, std::size_t> batch_rows(std::uint64_t k) const;
+  /// Forward and backward over rows [first, first + count), reduced into batch_loss and
+  /// gradients; the graph is left with the last row's pass.
+  void accumulate(std::size_t first, std::size_t count, std::uint64_t k, iteration* traced,
+                  batch_step* record);
   void set_row(std::uint64_t k);
+  void set_row_index(std::size_t r);
   void update_simultaneous(iteration* traced);
+  /// The simultaneous update from `gradients` as they are.
+  void apply_gradients(iteration* traced);
   void update_sequential(iteration* traced);
   void update_perceptron(iteration* traced);
   /// Recomputes the partials of every node that consumes a parameter of layers [0, layer).
@@ -82,6 +99,13 @@ struct trainer<Real>::impl {
   std::size_t columns = 0;
   std::size_t rows = 0;
   std::vector<Real> data;
+
+  // Batches of more than one row.
+  std::size_t batch = 1;
+  std::uint64_t batches = 1;
+  Real batch_loss;
+  Real full_divisor;   // batch
+  Real short_divisor;  // rows of the last, short batch (batch when there is none)
 
   // Sequential order: per node consuming a parameter, its inputs' values, partials and value.
   std::vector<std::uint32_t> slot_node;
@@ -152,6 +176,31 @@ trainer<Real>::impl::impl(graph<Real>& graph_ref, node_id loss_node, run_options
       data.push_back(traits::from_decimal(text, g.digits()));
   }
 
+  if (options.batch_size != 1) {
+    if (rows == 0) throw usage_error("batches need training data ('on DATA')");
+    if (options.batch_size != full_batch && options.batch_size > rows) {
+      throw usage_error("a batch of " + std::to_string(options.batch_size) +
+                        " rows, but the data set has only " + std::to_string(rows) +
+                        " (use 'batch full' for all of them)");
+    }
+    batch = options.batch_size == full_batch ? rows : static_cast<std::size_t>(options.batch_size);
+  }
+  batches = batches_per_epoch(rows, batch);
+  batch_loss = zero;
+  full_divisor = traits::from_decimal(std::to_string(batch), g.digits());
+  short_divisor = rows % batch == 0
+                      ? full_divisor
+                      : traits::from_decimal(std::to_string(rows % batch), g.digits());
+  if (batch > 1 && opt.kind() == optimizer_kind::perceptron) {
+    throw usage_error("the perceptron rule updates after every sample; it cannot use batches of " +
+                      std::to_string(batch) + " rows (leave out the batch clause)");
+  }
+  if (batch > 1 && options.order == update_order::sequential) {
+    throw usage_error(
+        "sequential order recomputes one sample's gradients layer by layer; with batches of " +
+        std::to_string(batch) + " rows use order simultaneous");
+  }
+
   if (opt.kind() == optimizer_kind::perceptron) {
     for (std::uint32_t i = 0; i <= loss; ++i) {
       if (!rec.is_relevant(i)) continue;
@@ -216,9 +265,68 @@ trainer<Real>::impl::impl(graph<Real>& graph_ref, node_id loss_node, run_options
 template <real_number Real>
 void trainer<Real>::impl::set_row(std::uint64_t k) {
   if (rows == 0) return;
-  const std::size_t r = static_cast<std::size_t>((k - 1) % rows);
+  set_row_index(static_cast<std::size_t>((k - 1) % rows));
+}
+
+template <real_number Real>
+void trainer<Real>::impl::set_row_index(std::size_t r) {
   for (std::size_t c = 0; c < columns; ++c)
     g.set_value(options.data.columns[c], data[r * columns + c]);
+}
+
+template <real_number Real>
+std::pair<std::size_t, std::size_t> trainer<Real>::impl::batch_rows(std::uint64_t k) const {
+  const auto first = static_cast<std::size_t>((k - 1) % batches) * batch;
+  return {first, std::min(batch, rows - first)};
+}
+
+template <real_number Real>
+void trainer<Real>::impl::accumulate(std::size_t first, std::size_t count, std::uint64_t k,
+                                     iteration* traced, batch_step* record) {
+  batch_loss = 0;
+  for (auto& gradient : gradients)
+    gradient = 0;
+  for (std::size_t r = first; r < first + count; ++r) {
+    set_row_index(r);
+    g.forward();
+    g.backward(static_cast<node_id>(loss));
+    // The first row's pass stands for the batch in the worked example; the rows table adds up
+    // all of them.
+    if (traced && r == first) *traced = rec.record(detail::graph_view(g, loss), k);
+    batch_loss += g.value(static_cast<node_id>(loss));
+    for (std::size_t j = 0; j < params.size(); ++j)
+      gradients[j] += g.adjoint(static_cast<node_id>(params[j]));
+    if (record) {
+      batch_row row;
+      row.row = r + 1;
+      row.loss = rec.num(g.value(static_cast<node_id>(loss)));
+      for (std::size_t j = 0; j < params.size(); ++j)
+        row.gradients.push_back(rec.num(g.adjoint(static_cast<node_id>(params[j]))));
+      record->rows.push_back(std::move(row));
+    }
+  }
+  if (options.reduction == batch_reduction::mean) {
+    const Real& divisor = count == batch ? full_divisor : short_divisor;
+    batch_loss /= divisor;
+    for (auto& gradient : gradients)
+      gradient /= divisor;
+  }
+  if (record) {
+    record->loss = rec.num(batch_loss);
+    for (const auto& gradient : gradients)
+      record->gradients.push_back(rec.num(gradient));
+  }
+}
+
+template <real_number Real>
+void trainer<Real>::impl::step_batch(std::uint64_t k, iteration* traced) {
+  const auto [first, count] = batch_rows(k);
+  batch_step record;
+  accumulate(first, count, k, traced, traced ? &record : nullptr);
+  if (k <= history.size()) history[static_cast<std::size_t>(k - 1)] = batch_loss;
+  if (traced) traced->batch = std::move(record);
+  opt.begin_step();
+  apply_gradients(traced);
 }
 
 template <real_number Real>
@@ -233,6 +341,10 @@ template <real_number Real>
 void trainer<Real>::impl::step(std::uint64_t k, iteration* traced) {
   typename traits::precision_scope scope(g.digits());
   if (options.before_update) options.before_update(k);
+  if (batch > 1) {
+    step_batch(k, traced);
+    return;
+  }
   set_row(k);
   g.forward();
   if (k <= history.size())
@@ -255,6 +367,11 @@ template <real_number Real>
 void trainer<Real>::impl::update_simultaneous(iteration* traced) {
   for (std::size_t j = 0; j < params.size(); ++j)
     gradients[j] = g.adjoint(static_cast<node_id>(params[j]));
+  apply_gradients(traced);
+}
+
+template <real_number Real>
+void trainer<Real>::impl::apply_gradients(iteration* traced) {
   for (std::size_t j = 0; j < params.size(); ++j) {
     if (!traced) {
       apply(j, gradients[j]);
@@ -551,6 +668,9 @@ document trainer<Real>::run() {
   doc.config.update_order = o.order == update_order::sequential ? "sequential" : "simultaneous";
   doc.config.steps = o.steps;
   doc.config.traced_description = o.trace.describe();
+  doc.config.data_rows = m.rows;
+  doc.config.batch_size = m.batch;
+  doc.config.batch_reduction = o.reduction == batch_reduction::mean ? "mean" : "sum";
   for (std::uint64_t k = 1; k <= o.steps; ++k) {
     if (o.trace.selects(k, o.steps)) {
       doc.config.traced.push_back(k);
@@ -566,8 +686,15 @@ document trainer<Real>::run() {
   {
     typename impl::traits::precision_scope scope(m.g.digits());
     if (o.before_evaluation) o.before_evaluation();
-    m.g.forward();
-    m.history[static_cast<std::size_t>(o.steps)] = m.g.value(static_cast<node_id>(m.loss));
+    if (m.batch > 1) {
+      // The last batch again, with the final parameters.
+      const auto [first, count] = m.batch_rows(o.steps);
+      m.accumulate(first, count, o.steps, nullptr, nullptr);
+      m.history[static_cast<std::size_t>(o.steps)] = m.batch_loss;
+    } else {
+      m.g.forward();
+      m.history[static_cast<std::size_t>(o.steps)] = m.g.value(static_cast<node_id>(m.loss));
+    }
   }
   doc.final_state = m.rec.take_snapshot();
   doc.final_steps = m.rec.forward_steps();

@@ -159,6 +159,8 @@ struct optimizer_call {
 
 enum class step_unit : std::uint8_t { steps, epochs };
 enum class update_order : std::uint8_t { simultaneous, sequential };
+/// How the rows of a batch combine into one update.
+enum class batch_reduction : std::uint8_t { sum, mean };
 enum class trace_selector : std::uint8_t { first, last, all, none, every, step };
 
 struct trace_item {
@@ -167,7 +169,8 @@ struct trace_item {
   source_location location;
 };
 
-/// `train minimize E using sgd(lr = 0.5) for 1 step [on DATA] [order ...] [trace ...]`
+/// `train minimize E using sgd(lr = 0.5) for 1 step [on DATA] [batch N|full] [reduce sum|mean]
+/// [order ...] [trace ...]`
 struct train_directive {
   std::string objective;
   source_location objective_location;
@@ -179,6 +182,12 @@ struct train_directive {
   std::optional<update_order> order;
   source_location order_location;
   std::vector<trace_item> trace;
+  /// `batch N` (the count) or `batch full` (batch_full set, no count).
+  std::optional<number_literal> batch;
+  bool batch_full = false;
+  source_location batch_location;
+  std::optional<batch_reduction> reduction;
+  source_location reduction_location;
   source_location location;  ///< the `train` keyword
 };
 
@@ -186,6 +195,15 @@ struct train_directive {
 struct differentiate_directive {
   std::string objective;
   source_location objective_location;
+  source_location location;
+};
+
+/// `evaluate NAME on DATA`: NAME's values and the objective on every row, after training.
+struct evaluate_directive {
+  std::string quantity;
+  source_location quantity_location;
+  std::string data_set;
+  source_location data_set_location;
   source_location location;
 };
 
@@ -223,9 +241,10 @@ struct data_statement {
   std::vector<source_location> row_locations;
 };
 
-using statement = std::variant<declaration, equation_statement, symbol_statement,
-                               precision_directive, display_directive, train_directive,
-                               differentiate_directive, layer_statement, data_statement>;
+using statement =
+    std::variant<declaration, equation_statement, symbol_statement, precision_directive,
+                 display_directive, train_directive, differentiate_directive, layer_statement,
+                 data_statement, evaluate_directive>;
 
 /// A parsed .chain file. Statements are in source order (a declaration line with several names
 /// gives one `declaration` per name).

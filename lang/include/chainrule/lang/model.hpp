@@ -91,6 +91,17 @@ struct train_setting {
   std::optional<std::string> data_set;  ///< with a data set, each step uses the next row
   update_order order = update_order::simultaneous;
   trace_setting trace;
+  /// Rows per update (1: per sample); 0 for `batch full`, every row of the data set.
+  std::uint64_t batch_size = 1;
+  batch_reduction reduction = batch_reduction::sum;
+  source_location location;
+};
+
+/// `evaluate NAME on DATA`, run after training with the trained parameters.
+struct evaluate_setting {
+  std::string quantity;              ///< NAME as written
+  std::vector<std::string> outputs;  ///< its scalar equations (elements in index order)
+  std::string data_set;
   source_location location;
 };
 
@@ -148,6 +159,7 @@ struct checked_model {
   /// Exactly one of these is set.
   std::optional<train_setting> train;
   std::optional<differentiate_setting> differentiate;
+  std::vector<evaluate_setting> evaluations;  ///< in source order
   std::vector<diagnostic> warnings;
 
   [[nodiscard]] const std::string& objective() const;

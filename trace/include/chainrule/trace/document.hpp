@@ -207,6 +207,12 @@ struct settings {
   /// (the iteration numbers, 1-based, ascending).
   std::string traced_description;
   std::vector<std::uint64_t> traced;
+  /// Rows of training data (0 without a data set), rows per update (1: per sample; the last
+  /// batch of a pass may be shorter) and how a batch's gradients and losses combine ("sum" or
+  /// "mean").
+  std::uint64_t data_rows = 0;
+  std::uint64_t batch_size = 1;
+  std::string batch_reduction = "sum";
 
   friend bool operator==(const settings&, const settings&) = default;
 };
@@ -295,8 +301,29 @@ struct parameter_update {
   friend bool operator==(const parameter_update&, const parameter_update&) = default;
 };
 
+/// One data row's share of a batch update: its loss and d loss / d parameter with this row's
+/// values and the parameters before the update.
+struct batch_row {
+  std::uint64_t row = 0;  ///< 1-based row of the data set
+  number loss;
+  std::vector<number> gradients;  ///< parallel to document::parameters
+
+  friend bool operator==(const batch_row&, const batch_row&) = default;
+};
+
+/// How a batch of rows became one update: every row's contribution, then their sum or mean
+/// (settings::batch_reduction), which is the gradient the update lines use.
+struct batch_step {
+  std::vector<batch_row> rows;
+  number loss;                    ///< the reduced loss, recorded in the loss history
+  std::vector<number> gradients;  ///< the reduced gradients, parallel to document::parameters
+
+  friend bool operator==(const batch_step&, const batch_step&) = default;
+};
+
 /// Everything about one traced iteration: the forward pass with the current parameters, the
-/// backward pass and the updates it leads to.
+/// backward pass and the updates it leads to. In a batch update of several rows the forward and
+/// backward pass are the first row's, and `batch` adds up all rows.
 struct iteration {
   std::uint64_t index = 0;  ///< 1-based; iteration k runs with the parameters after k - 1 updates
   snapshot forward;         ///< every quantity's value
@@ -312,6 +339,8 @@ struct iteration {
   /// Only for sequential order: the chain-rule steps redone with the already-updated later
   /// weights, in the order they were used (empty for simultaneous).
   std::vector<gradient_step> recomputed;
+  /// Only for updates made from more than one data row.
+  std::optional<batch_step> batch;
 
   friend bool operator==(const iteration&, const iteration&) = default;
 };
@@ -322,6 +351,59 @@ struct loss_point {
   number loss;
 
   friend bool operator==(const loss_point&, const loss_point&) = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation of the trained model on a data set
+
+/// One data row run through the trained model.
+struct evaluation_row {
+  std::uint64_t row = 0;                   ///< 1-based row of the data set
+  std::vector<number> outputs;             ///< parallel to evaluation::outputs
+  std::vector<number> targets;             ///< parallel to evaluation::targets
+  number loss;                             ///< the objective with this row's values
+  std::optional<std::uint32_t> predicted;  ///< classifiers: index into evaluation::classes
+  std::optional<std::uint32_t> actual;
+
+  friend bool operator==(const evaluation_row&, const evaluation_row&) = default;
+};
+
+struct class_metrics {
+  std::string label;            ///< as in evaluation::classes
+  std::uint64_t support = 0;    ///< rows whose actual class this is
+  std::uint64_t predicted = 0;  ///< rows predicted as this class
+  number precision;             ///< true positives / predicted (0 when nothing was predicted as it)
+  number recall;                ///< true positives / support (0 when the class never occurs)
+  number f1;  ///< 2 tp / (2 tp + fp + fn), the harmonic mean of the two (0 when tp = 0)
+
+  friend bool operator==(const class_metrics&, const class_metrics&) = default;
+};
+
+/// `evaluate NAME on DATA`: the objective and NAME's values on every row of DATA with the
+/// parameters after training, and for classifiers the usual metrics.
+struct evaluation {
+  std::string data_set;
+  std::uint64_t rows = 0;
+  std::vector<quantity_index> outputs;  ///< NAME's scalars
+  std::vector<quantity_index> targets;  ///< the model's targets the outputs are compared with
+  /// The first `rows` rows, or the first settings-given number of them for large sets.
+  std::vector<evaluation_row> predictions;
+  number mean_loss;
+  /// "" (not a classifier), "binary" (one output, targets 0/1, threshold 0.5), "one-hot" (K
+  /// outputs, K targets with a single 1 per row, argmax), "class index" (K outputs, one target
+  /// holding 1..K, argmax).
+  std::string classifier;
+  std::vector<std::string> classes;                   ///< "0", "1" (binary) or "1" ... "K"
+  std::vector<std::vector<std::uint64_t>> confusion;  ///< [actual][predicted]
+  std::uint64_t correct = 0;
+  number accuracy;
+  std::vector<class_metrics> per_class;
+  /// Unweighted means over the classes that occur as an actual or a predicted class.
+  number macro_precision;
+  number macro_recall;
+  number macro_f1;
+
+  friend bool operator==(const evaluation&, const evaluation&) = default;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -351,11 +433,16 @@ struct document {
   /// Traced iterations, ascending by index.
   std::vector<iteration> iterations;
   /// Loss after 0, 1, ..., steps updates (steps + 1 entries when training ran; 1 otherwise).
+  /// Batch runs record each update's reduced batch loss (before the update), and last the
+  /// reduced loss of the last batch with the final parameters.
   std::vector<loss_point> loss_history;
-  /// Forward pass with the parameters after the last update (its loss is loss_history.back()).
+  /// Forward pass with the parameters after the last update (its loss is loss_history.back(),
+  /// except in batch runs, where it is the last row's loss).
   snapshot final_state;
   /// The same pass as forward-pass lines (formulas with the final values filled in).
   std::vector<forward_step> final_steps;
+  /// `evaluate` directives, in source order, run after training.
+  std::vector<evaluation> evaluations;
 
   friend bool operator==(const document&, const document&) = default;
 };

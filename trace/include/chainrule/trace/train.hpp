@@ -35,12 +35,22 @@ struct trace_selection {
   std::string describe() const;
 };
 
-/// Rows of values for input/target leaves. Iteration k uses row (k - 1) mod rows (so `steps` =
-/// epochs * rows trains for that many epochs); the final forward pass keeps the last row used.
+/// Rows of values for input/target leaves. With batches of B rows (run_options::batch_size),
+/// the rows are cut into ceil(rows / B) batches in order, the last one short when B does not
+/// divide the number of rows; update k uses batch (k - 1) mod ceil(rows / B), so `steps` =
+/// epochs * ceil(rows / B) trains for that many epochs. With B = 1 update k uses row
+/// (k - 1) mod rows. The final forward pass keeps the last row used.
 struct training_data {
   std::vector<node_id> columns;
   std::vector<std::string> values;  ///< exact decimal text, row-major
 };
+
+/// How the rows of a batch combine into one update: the gradients and the losses are added, or
+/// averaged over the rows of that batch (a short last batch divides by its own size).
+enum class batch_reduction : std::uint8_t { sum, mean };
+
+/// run_options::batch_size for "every row of the data set in one batch".
+inline constexpr std::uint64_t full_batch = 0;
 
 struct run_options {
   record_options record;
@@ -54,7 +64,14 @@ struct run_options {
   /// updates and evaluation, such as dropout masks (lang/dropout.hpp). Either may be empty.
   std::function<void(std::uint64_t)> before_update;
   std::function<void()> before_evaluation;
+  /// Rows per update; full_batch for all of them. More than one row needs training data, the
+  /// simultaneous order and a gradient optimizer (the perceptron rule is per sample).
+  std::uint64_t batch_size = 1;
+  batch_reduction reduction = batch_reduction::sum;
 };
+
+/// Number of updates in one pass over `rows` rows with batches of `batch_size` (full_batch: 1).
+std::uint64_t batches_per_epoch(std::uint64_t rows, std::uint64_t batch_size) noexcept;
 
 /// A training run over `g`, prepared once. Throws usage_error for settings that cannot work (an
 /// unknown optimizer or hyper-parameter, a data column that is not an input, a perceptron model
