@@ -41,6 +41,9 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+// Longer numbers would only make every comparison slow: no model computes more digits.
+constexpr std::size_t max_number_characters = 10'000;
+
 // Typed stand-ins for ASCII operators: students paste these from slides and word processors.
 constexpr std::string_view partial_sign = "\xE2\x88\x82";  // ∂
 constexpr std::string_view minus_sign = "\xE2\x88\x92";    // −
@@ -260,13 +263,20 @@ class line_parser {
       const std::size_t exponent = j;
       while (j < text_.size() && is_digit(text_[j]))
         ++j;
-      if (j > exponent && j - exponent <= 9) i = j;
+      // Four exponent digits reach far beyond any working precision (10,000 digits at most).
+      if (j > exponent && j - exponent <= 4) i = j;
     }
     return i;
   }
 
   // What follows a number must not be letters, digits, points or '%'.
   void check_number_end(std::size_t start, std::size_t end) const {
+    if (end - start > max_number_characters) {
+      fail(start, end,
+           fmt::format("a number of {} characters; answers are checked to at most {}", end - start,
+                       max_number_characters),
+           "a number as written by hand");
+    }
     if (end < text_.size() && text_[end] == '%') {
       fail(start, end + 1,
            fmt::format("'{}%' is a percentage; answers are plain numbers",

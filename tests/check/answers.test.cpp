@@ -156,6 +156,10 @@ TEST_CASE("files that are not answers", "[check][answers]") {
   CHECK(error_of(deep).find("nests more than 64 levels deep") != std::string::npos);
   const std::string signs = "a = " + std::string(100, '-') + "1 = 1\n";
   CHECK(error_of(signs).find("nests more than 64 levels deep") != std::string::npos);
+  CHECK(error_of("a = 1e-99999\n").starts_with("answers.txt:1:5: error: bad number '1e-99999'"));
+  CHECK(error_of("a = 0." + std::string(10'000, '1') + "\n")
+            .find("a number of 10002 characters; answers are checked to at most 10000") !=
+        std::string::npos);
   const std::string big(chainrule::check::max_answers_bytes + 1, '\n');
   CHECK(error_of(big).find("answers files are limited to") != std::string::npos);
 }
