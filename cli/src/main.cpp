@@ -22,6 +22,7 @@
 #include "chainrule/exporters/text.hpp"
 #include "chainrule/lang/diagnostics.hpp"
 #include "check_command.hpp"
+#include "derive_command.hpp"
 #include "pipeline.hpp"
 
 #ifndef CHAINRULE_VERSION
@@ -285,11 +286,15 @@ int main(int argc, char** argv) {
   check->add_option("--pdf", check_files.pdf,
                     "Also write the feedback sheet as PDF (runs pdflatex, which must be on PATH)");
 
+  chainrule::cli::derive_options derive_opts;
+  CLI::App* derive = chainrule::cli::add_derive_command(app, derive_opts);
+
   // CLI11 would only say "A subcommand is required" for a misspelt command or option.
   if (argc > 1) {
     const std::string_view first = argv[1];
-    const bool known = first == "run" || first == "render" || first == "check" || first == "-h" ||
-                       first == "--help" || first == "--version";
+    const bool known = first == "run" || first == "derive" || first == "render" ||
+                       first == "check" || first == "-h" || first == "--help" ||
+                       first == "--version";
     if (!known) {
       error(first.starts_with("-")
                 ? fmt::format("unknown option '{}'; give a command first: 'run', 'render' or "
@@ -315,6 +320,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (derive->parsed()) return chainrule::cli::derive_command(derive_opts);
     if (run->parsed()) return run_command(run_common, width);
     if (check->parsed()) {
       return chainrule::cli::check_command(check_model, check_answers, check_files);

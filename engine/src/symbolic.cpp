@@ -498,16 +498,23 @@ printed number_text(const rational& v, syntax s) {
 
 std::string latex_symbol(const node& n) {
   if (!n.latex_name.empty()) return n.latex_name;
+  return latex_name_of(n.name);
+}
+
+}  // namespace
+
+std::string latex_name_of(std::string_view name_text) {
+  const std::string name(name_text);
   // t1 -> t_{1}: trailing digits after letters are an index.
-  const auto digits_from = n.name.find_last_not_of("0123456789");
-  if (n.name.find('_') == std::string::npos && digits_from != std::string::npos &&
-      digits_from + 1 < n.name.size()) {
-    return n.name.substr(0, digits_from + 1) + "_{" + n.name.substr(digits_from + 1) + "}";
+  const auto digits_from = name.find_last_not_of("0123456789");
+  if (name.find('_') == std::string::npos && digits_from != std::string::npos &&
+      digits_from + 1 < name.size()) {
+    return name.substr(0, digits_from + 1) + "_{" + name.substr(digits_from + 1) + "}";
   }
   // out_o1 -> out_{o1}; later underscores are escaped.
   std::string out;
   bool subscript = false;
-  for (char ch : n.name) {
+  for (char ch : name) {
     if (ch == '_' && !subscript) {
       out += "_{";
       subscript = true;
@@ -520,6 +527,8 @@ std::string latex_symbol(const node& n) {
   if (subscript) out += "}";
   return out;
 }
+
+namespace {
 
 std::string wrap(const printed& p, int needed, syntax s) {
   if (p.binds >= needed) return p.text;

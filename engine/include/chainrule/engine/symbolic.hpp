@@ -96,6 +96,10 @@ std::string to_latex(const expression& e);
 /// A C expression using <math.h> (every number a double literal, so no integer division).
 std::string to_c(const expression& e);
 
+/// How a name is written in LaTeX when the model gives no symbol: out_o1 -> out_{o1},
+/// t1 -> t_{1}, E_total -> E_{total}.
+std::string latex_name_of(std::string_view name);
+
 /// The value at double precision, given the value of each symbol.
 double evaluate(const expression& e, const std::function<double(std::string_view)>& value_of);
 
