@@ -1192,6 +1192,181 @@ def make_random():
     ref.write()
 
 
+def make_examples():
+    """The worked examples in examples/*.chain, computed here from their formulas."""
+    ref = RefFile("examples.ref", "The worked examples of examples/*.chain (tests/trace/examples.test.cpp).")
+    sig = lambda x: 1 / (1 + mpmath.exp(-x))
+
+    # relu_average.chain: 2-2-1, ReLU hidden, linear output, E = 1/2 (t - y)^2, sgd 0.1, per
+    # sample over the lecture's three rows for 3 epochs. history.K = loss after K updates
+    # (K < 9: forward loss of update K+1; K = 9: the last row again with the final weights).
+    with mp.workdps(50):
+        W = [[D("0.5"), D("0.4")], [D("-0.3"), D("0.6")]]
+        b = [D("0.1"), D("0.1")]
+        v = [D("0.7"), D("-0.2")]
+        c = D("0")
+        rows = [(D("0.1"), D("0.3"), D("0.2")), (D("0.1"), D("-0.1"), D("0.0")),
+                (D("-0.8"), D("0.2"), D("-0.3"))]
+        lr = D("0.1")
+        hist = []
+
+        def relu_forward(x1, x2):
+            net = [W[j][0] * x1 + W[j][1] * x2 + b[j] for j in range(2)]
+            assert all(n != 0 for n in net), "a ReLU kink: choose other weights"
+            h = [n if n > 0 else mpf(0) for n in net]
+            return net, h, v[0] * h[0] + v[1] * h[1] + c
+
+        for k in range(9):
+            x1, x2, t = rows[k % 3]
+            net, h, y = relu_forward(x1, x2)
+            hist.append((t - y) ** 2 / 2)
+            dy = y - t
+            dh = [dy * v[j] * (1 if net[j] > 0 else 0) for j in range(2)]
+            for j in range(2):
+                v[j] -= lr * dy * h[j]
+                W[j][0] -= lr * dh[j] * x1
+                W[j][1] -= lr * dh[j] * x2
+                b[j] -= lr * dh[j]
+            c -= lr * dy
+        x1, x2, t = rows[2]
+        hist.append((t - relu_forward(x1, x2)[2]) ** 2 / 2)
+        for k in (0, 1, 2, 8, 9):
+            ref.put("relu_average.history.%d" % k, hist[k], 40)
+
+    # xor.chain: 2-2-1 sigmoid, E = 1/2 (t - o)^2, sgd lr 1, 2000 epochs per sample (8000 updates)
+    # at 30 digits, as the file computes. history.K as above; 8000 is row 4 with the final weights.
+    with mp.workdps(30):
+        W = [[D("0.5"), D("0.9")], [D("-0.7"), D("0.4")]]
+        b = [D("0.1"), D("-0.2")]
+        v = [D("0.3"), D("-0.6")]
+        c = D("0.2")
+        rows = [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)]
+        hist = []
+
+        def xor_forward(x1, x2):
+            h = [sig(W[j][0] * x1 + W[j][1] * x2 + b[j]) for j in range(2)]
+            return h, sig(v[0] * h[0] + v[1] * h[1] + c)
+
+        for k in range(8000):
+            x1, x2, t = rows[k % 4]
+            h, o = xor_forward(x1, x2)
+            hist.append((t - o) ** 2 / 2)
+            d = (o - t) * o * (1 - o)
+            dh = [d * v[j] * h[j] * (1 - h[j]) for j in range(2)]
+            for j in range(2):
+                v[j] -= d * h[j]
+                W[j][0] -= dh[j] * x1
+                W[j][1] -= dh[j] * x2
+                b[j] -= dh[j]
+            c -= d
+        hist.append((0 - xor_forward(1, 1)[1]) ** 2 / 2)
+        for k in (0, 1, 7996, 7997, 7998, 7999, 8000):
+            ref.put("xor.history.%d" % k, hist[k], 25)
+
+    # perceptron_*.chain: y = step(w1 x1 + w2 x2 + b), step(0) = 1, w <- w + (d - y) x, from 0,
+    # one row per update; errors.EPOCH = samples wrong in that epoch (before their update).
+    def perceptron(rows, epochs):
+        w1 = w2 = bb = 0
+        errors = []
+        for e in range(epochs):
+            wrong = 0
+            for x1, x2, d in rows:
+                y = 1 if w1 * x1 + w2 * x2 + bb >= 0 else 0
+                wrong += d != y
+                w1, w2, bb = w1 + (d - y) * x1, w2 + (d - y) * x2, bb + (d - y)
+            errors.append(wrong)
+        return errors, (w1, w2, bb)
+
+    errors, w = perceptron([(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 1, 1)], 6)
+    for e, n in enumerate(errors, 1):
+        ref.put("perceptron_and.errors.%d" % e, str(n))
+    ref.put("perceptron_and.w1", str(w[0]))
+    ref.put("perceptron_and.w2", str(w[1]))
+    ref.put("perceptron_and.b", str(w[2]))
+    errors, w = perceptron([(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)], 20)
+    assert min(errors) > 0
+    for e, n in enumerate(errors, 1):
+        ref.put("perceptron_xor.errors.%d" % e, str(n))
+
+    # softmax_step.chain: z = W x + b, p = softmax(z), E = -log p_2, one sgd step (lr 0.5);
+    # dE/dz_i = p_i - t_i = dE/db_i, dE/dW_ij = (p_i - t_i) x_j.
+    with mp.workdps(DPS):
+        x = [D("0.5"), D("-1.0")]
+        t = [0, 1, 0]
+        W = [[D("0.2"), D("-0.3")], [D("0.4"), D("0.1")], [D("-0.5"), D("0.2")]]
+
+        def soft(W, b=(0, 0, 0)):
+            z = [W[i][0] * x[0] + W[i][1] * x[1] + b[i] for i in range(3)]
+            s = sum(mpmath.exp(zi) for zi in z)
+            return [mpmath.exp(zi) / s for zi in z]
+
+        p = soft(W)
+        ref.put("softmax_step.p_2", p[1])
+        ref.put("softmax_step.E", -mpmath.log(p[1]))
+        g21 = (p[1] - 1) * x[0]
+        ref.put("softmax_step.dE/dW_2_1", g21)
+        check_diff("softmax W_2_1", lambda w: -mpmath.log(soft([W[0], [w, W[1][1]], W[2]])[1]),
+                   W[1][0], g21)
+        W1 = [[W[i][j] - D("0.5") * (p[i] - t[i]) * x[j] for j in range(2)] for i in range(3)]
+        b1 = [0 - D("0.5") * (p[i] - t[i]) for i in range(3)]  # b starts at 0 and is trained
+        ref.put("softmax_step.W_2_1+", W1[1][0])
+        ref.put("softmax_step.E_after", -mpmath.log(soft(W1, b1)[1]))
+
+    # adam_step.chain: E = 1/2 (t - w1 x1 - w2 x2)^2, one adam step (lr 0.1, beta1 0.9,
+    # beta2 0.999, eps 1e-8): m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2.
+    with mp.workdps(DPS):
+        x1, x2, t = D("1.5"), D("-0.5"), D("1")
+        w1, w2 = D("0.2"), D("0.4")
+        r = t - (w1 * x1 + w2 * x2)
+        g1, g2 = -r * x1, -r * x2
+        m1 = (1 - D("0.9")) * g1
+        v1 = (1 - D("0.999")) * g1 ** 2
+        mh1, vh1 = m1 / (1 - D("0.9")), v1 / (1 - D("0.999"))
+        ref.put("adam_step.m_w1", m1)
+        ref.put("adam_step.v_w1", v1)
+        ref.put("adam_step.m_hat_w1", mh1)
+        ref.put("adam_step.v_hat_w1", vh1)
+        n1 = w1 - D("0.1") * mh1 / (mpmath.sqrt(vh1) + D("1e-8"))
+        n2 = w2 - D("0.1") * g2 / (mpmath.sqrt(g2 ** 2) + D("1e-8"))
+        ref.put("adam_step.w1+", n1)
+        ref.put("adam_step.E_after", (t - n1 * x1 - n2 * x2) ** 2 / 2)
+
+    # dropout_l2.chain: h = sigmoid(W_h x + b), hd = mask*h/(1 - 0.5) with mask (1, 0, 1),
+    # y = W_y hd, E = 1/2 (t - y)^2 + 0.01 (sum W_h^2 + sum W_y^2), one sgd step (lr 0.5); the
+    # error after the step is the evaluation pass: no dropout (mask 1, no scaling).
+    with mp.workdps(DPS):
+        x = [D("0.5"), D("-0.2")]
+        t = D("0.7")
+        Wh = [[D("0.1"), D("0.4")], [D("-0.3"), D("0.2")], [D("0.5"), D("-0.1")]]
+        bh = D("0")
+        Wy = [D("0.3"), D("-0.2"), D("0.6")]
+        mask = [1, 0, 1]
+
+        def loss(Wh, bh, Wy, mask, scale):
+            h = [sig(Wh[j][0] * x[0] + Wh[j][1] * x[1] + bh) for j in range(3)]
+            hd = [mask[j] * h[j] * scale for j in range(3)]
+            y = sum(Wy[j] * hd[j] for j in range(3))
+            l2 = sum(w ** 2 for row in Wh for w in row) + sum(w ** 2 for w in Wy)
+            return (t - y) ** 2 / 2 + D("0.01") * l2, h, hd, y
+
+        E, h, hd, y = loss(Wh, bh, Wy, mask, 2)
+        ref.put("dropout_l2.hd_1", hd[0])
+        ref.put("dropout_l2.E", E)
+        gy = [(y - t) * hd[j] + D("0.02") * Wy[j] for j in range(3)]
+        ref.put("dropout_l2.dE/dW_y_1_2", gy[1])
+        gh = [(y - t) * Wy[j] * mask[j] * 2 * h[j] * (1 - h[j]) for j in range(3)]
+        gWh = [[gh[j] * x[i] + D("0.02") * Wh[j][i] for i in range(2)] for j in range(3)]
+        check_diff("dropout_l2 W_h_1_1",
+                   lambda w: loss([[w, Wh[0][1]], Wh[1], Wh[2]], bh, Wy, mask, 2)[0],
+                   Wh[0][0], gWh[0][0])
+        ref.put("dropout_l2.dE/dW_h_1_1", gWh[0][0])
+        Wh1 = [[Wh[j][i] - D("0.5") * gWh[j][i] for i in range(2)] for j in range(3)]
+        bh1 = bh - D("0.5") * sum(gh)
+        Wy1 = [Wy[j] - D("0.5") * gy[j] for j in range(3)]
+        ref.put("dropout_l2.E_after_evaluation", loss(Wh1, bh1, Wy1, [1, 1, 1], 1)[0])
+    ref.write()
+
+
 def main():
     mp.dps = DPS
     e0, e_sim, e_seq, e10k_60, e10k_80, e9999_80 = make_mazur()
@@ -1202,6 +1377,7 @@ def main():
     make_losses()
     make_derive()
     make_random()
+    make_examples()
     make_batches()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+// The worked examples in examples/*.chain, run the way `chainrule run` runs them (the CLI's
+// pipeline). Expected numbers: tests/reference/examples.ref, computed by make_references.py
+// (make_examples) from each example's formulas in mpmath, and the lecture's data (seed 002).
+#include <catch2/catch.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "pipeline.hpp"
+#include "support.hpp"
+
+using namespace chainrule;
+using trace_test::agrees;
+using trace_test::read_reference;
+using trace_test::ref_value;
+
+namespace {
+
+trace::document run_example(const std::string& name) {
+  return cli::run_model(std::string(CHAINRULE_SOURCE_DIR) + "/examples/" + name, {}, std::nullopt)
+      .document;
+}
+
+std::size_t quantity(const trace::document& doc, const std::string& name) {
+  for (std::size_t i = 0; i < doc.quantities.size(); ++i) {
+    if (doc.quantities[i].name == name) return i;
+  }
+  FAIL("no quantity " << name);
+  return 0;
+}
+
+const trace::assignment& update_line(const trace::document& doc, const std::string& lhs) {
+  for (const auto& u : doc.iterations.at(0).updates) {
+    for (const auto& line : u.lines) {
+      if (line.lhs_text == lhs) return line;
+    }
+  }
+  FAIL("no update line " << lhs);
+  throw std::logic_error("unreachable");
+}
+
+// Wrong samples in each epoch of a perceptron run with `rows` rows: E = (d - y)^2 is 1 for a
+// wrong sample and 0 for a right one, and loss_history[k] is update k + 1's sample.
+std::vector<int> wrong_per_epoch(const trace::document& doc, std::size_t rows) {
+  std::vector<int> out;
+  for (std::size_t k = 0; k + 1 < doc.loss_history.size(); ++k) {
+    if (k % rows == 0) out.push_back(0);
+    out.back() += doc.loss_history[k].loss.exact == "1" ? 1 : 0;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("examples/relu_average.chain: seed 002's data, trained per sample", "[trace][examples]") {
+  const auto ref = read_reference("examples.ref");
+  const trace::document doc = run_example("relu_average.chain");
+  REQUIRE(doc.loss_history.size() == 10);  // 3 epochs of the 3 rows, plus the final pass
+  for (const int k : {0, 1, 2, 8, 9}) {
+    CHECK(agrees(doc.loss_history[static_cast<std::size_t>(k)].loss.exact,
+                 ref_value(ref, "relu_average.history." + std::to_string(k)), 38));
+  }
+  // The first traced pass is the lecture's first row: (0.1, 0.3) -> 0.2.
+  const auto& first = doc.iterations.at(0).forward.values;
+  CHECK(first[quantity(doc, "x_1")].exact == "0.1");
+  CHECK(first[quantity(doc, "x_2")].exact == "0.3");
+  CHECK(first[quantity(doc, "t")].exact == "0.2");
+}
+
+TEST_CASE("examples/xor.chain: a 2-2-1 sigmoid net learns XOR to a loss below 0.01",
+          "[trace][examples]") {
+  const auto ref = read_reference("examples.ref");
+  const trace::document doc = run_example("xor.chain");
+  REQUIRE(doc.loss_history.size() == 8001);
+  for (const int k : {0, 1, 7996, 7997, 7998, 7999, 8000}) {
+    const auto& loss = doc.loss_history[static_cast<std::size_t>(k)].loss.exact;
+    CHECK(agrees(loss, ref_value(ref, "xor.history." + std::to_string(k)), 23));
+    if (k >= 7996) CHECK(std::stod(loss) < 0.01);  // every sample of the last epoch
+  }
+}
+
+TEST_CASE("examples/perceptron_and.chain and perceptron_xor.chain: the rule learns AND, never XOR",
+          "[trace][examples]") {
+  const auto ref = read_reference("examples.ref");
+  const trace::document learned = run_example("perceptron_and.chain");
+  const std::vector<int> and_wrong = wrong_per_epoch(learned, 4);
+  REQUIRE(and_wrong.size() == 6);
+  for (std::size_t e = 0; e < and_wrong.size(); ++e) {
+    CHECK(std::to_string(and_wrong[e]) ==
+          ref_value(ref, "perceptron_and.errors." + std::to_string(e + 1)));
+  }
+  CHECK(and_wrong.back() == 0);
+  const auto& final_values = learned.final_state.values;
+  CHECK(final_values[quantity(learned, "w1")].exact == ref_value(ref, "perceptron_and.w1"));
+  CHECK(final_values[quantity(learned, "w2")].exact == ref_value(ref, "perceptron_and.w2"));
+  CHECK(final_values[quantity(learned, "b")].exact == ref_value(ref, "perceptron_and.b"));
+
+  const trace::document failed = run_example("perceptron_xor.chain");
+  const std::vector<int> xor_wrong = wrong_per_epoch(failed, 4);
+  REQUIRE(xor_wrong.size() == 20);
+  for (std::size_t e = 0; e < xor_wrong.size(); ++e) {
+    CHECK(std::to_string(xor_wrong[e]) ==
+          ref_value(ref, "perceptron_xor.errors." + std::to_string(e + 1)));
+    CHECK(xor_wrong[e] > 0);  // never an epoch without errors
+  }
+}
+
+TEST_CASE("examples/softmax_step.chain: one softmax + cross-entropy step", "[trace][examples]") {
+  const auto ref = read_reference("examples.ref");
+  const trace::document doc = run_example("softmax_step.chain");
+  const trace::iteration& it = doc.iterations.at(0);
+  CHECK(agrees(it.forward.values[quantity(doc, "p_2")].exact, ref_value(ref, "softmax_step.p_2"),
+               48));
+  CHECK(agrees(it.forward.loss.exact, ref_value(ref, "softmax_step.E"), 48));
+  CHECK(agrees(it.gradients[quantity(doc, "W_2_1")].exact, ref_value(ref, "softmax_step.dE/dW_2_1"),
+               48));
+  CHECK(agrees(update_line(doc, "W_2_1+").value.exact, ref_value(ref, "softmax_step.W_2_1+"), 48));
+  CHECK(agrees(doc.final_state.loss.exact, ref_value(ref, "softmax_step.E_after"), 48));
+}
+
+TEST_CASE("examples/adam_step.chain: moment estimates and bias corrections", "[trace][examples]") {
+  const auto ref = read_reference("examples.ref");
+  const trace::document doc = run_example("adam_step.chain");
+  for (const char* line : {"m_w1", "v_w1", "m_hat_w1", "v_hat_w1", "w1+"}) {
+    CHECK(agrees(update_line(doc, line).value.exact,
+                 ref_value(ref, std::string("adam_step.") + line), 48));
+  }
+  CHECK(update_line(doc, "m_hat_w1").value.shown == "-1.35");
+  CHECK(agrees(doc.final_state.loss.exact, ref_value(ref, "adam_step.E_after"), 48));
+}
+
+TEST_CASE("examples/dropout_l2.chain: L2 and dropout, evaluation without dropout",
+          "[trace][examples]") {
+  const auto ref = read_reference("examples.ref");
+  const trace::document doc = run_example("dropout_l2.chain");
+  const trace::iteration& it = doc.iterations.at(0);
+  CHECK(agrees(it.forward.values[quantity(doc, "hd_1")].exact, ref_value(ref, "dropout_l2.hd_1"),
+               48));
+  CHECK(it.forward.values[quantity(doc, "hd_2")].exact == "0");
+  CHECK(agrees(it.forward.loss.exact, ref_value(ref, "dropout_l2.E"), 48));
+  CHECK(agrees(it.gradients[quantity(doc, "W_y_1_2")].exact,
+               ref_value(ref, "dropout_l2.dE/dW_y_1_2"), 48));
+  CHECK(agrees(it.gradients[quantity(doc, "W_h_1_1")].exact,
+               ref_value(ref, "dropout_l2.dE/dW_h_1_1"), 48));
+  // The final pass evaluates: every mask 1, rate 0, so hd = h.
+  const auto& after = doc.final_state.values;
+  CHECK(after[quantity(doc, "mask_hd_2")].exact == "1");
+  CHECK(after[quantity(doc, "hd_2")].exact == after[quantity(doc, "h_2")].exact);
+  CHECK(agrees(doc.final_state.loss.exact, ref_value(ref, "dropout_l2.E_after_evaluation"), 48));
+}
