@@ -54,6 +54,7 @@ struct common_options {
   CLI::Option* decimals_option = nullptr;
   CLI::Option* digits_option = nullptr;
   CLI::Option* title_option = nullptr;
+  chainrule::cli::run_limits limits;
 
   [[nodiscard]] number_settings numbers() const {
     number_settings n;
@@ -90,6 +91,48 @@ const CLI::Validator precision_value(
     },
     "N|double", "precision");
 
+// Limits on what one run may use (docs/language.md "Limits"): a file from a stranger gets a clear
+// error instead of exhausting memory, stack or time.
+void add_limits(CLI::App& command, chainrule::cli::run_limits& limits) {
+  const std::string group = "Limits";
+  command
+      .add_option("--max-file-size", limits.parse.max_file_bytes,
+                  "Refuse model files larger than this many bytes (default 16777216, 16 MiB)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))
+      ->group(group);
+  // Each level costs parser stack; 10,000 levels fit in the default 8 MiB stack with room left.
+  command
+      .add_option("--max-nesting", limits.parse.max_nesting_depth,
+                  "Refuse parentheses, brackets and calls nested deeper than this (default 256, "
+                  "at most 10000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
+      ->group(group);
+  command
+      .add_option("--max-precision", limits.max_precision_digits,
+                  "Refuse a precision of more significant digits than this (default 10000, the "
+                  "language's own maximum)")
+      ->check(CLI::Range(10u, 10000u))
+      ->group(group);
+  command
+      .add_option("--max-nodes", limits.max_nodes,
+                  "Refuse models with more graph nodes than this, once vectors are written out "
+                  "(default 2000000)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  command
+      .add_option("--max-work", limits.max_work,
+                  "Refuse training runs of more than this many node evaluations, steps times "
+                  "nodes (default 1000000000)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  command
+      .add_option("--max-trace", limits.max_trace,
+                  "Refuse worked examples recording more than this many node entries, traced "
+                  "steps times nodes (default 10000000)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+}
+
 void add_common(CLI::App& command, common_options& o) {
   command.add_option("FILE", o.file, "The .chain model")->required()->check(CLI::ExistingFile);
   o.precision_option =
@@ -112,6 +155,7 @@ void add_common(CLI::App& command, common_options& o) {
   o.decimals_option->excludes(o.digits_option);
   o.title_option = command.add_option(
       "--title", o.title, "Title of the worked example (default: the file's first comment line)");
+  add_limits(command, o.limits);
 }
 
 void print_warnings(const std::vector<chainrule::lang::diagnostic>& warnings) {
@@ -120,7 +164,7 @@ void print_warnings(const std::vector<chainrule::lang::diagnostic>& warnings) {
 
 int run_command(const common_options& o, std::size_t width) {
   const chainrule::cli::model_run r =
-      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title());
+      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits);
   print_warnings(r.warnings);
   ex::text_options text;
   text.width = width;
@@ -140,7 +184,7 @@ int render_command(const common_options& o, const render_options& r) {
     throw usage_error("--highlight draws on the graph: add --dot, --svg, --png or --pdf-graph");
   }
   const chainrule::cli::model_run run =
-      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title());
+      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits);
   print_warnings(run.warnings);
 
   ex::output_set outputs(run.inputs);

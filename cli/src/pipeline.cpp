@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "pipeline.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -74,6 +77,85 @@ std::string title_of(const lang::program& p, const std::filesystem::path& file) 
   return file.filename().string();
 }
 
+// Saturates instead of wrapping: the products below only need to be compared with a limit.
+std::uint64_t saturating_product(std::uint64_t a, std::uint64_t b) {
+  if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
+    return std::numeric_limits<std::uint64_t>::max();
+  return a * b;
+}
+
+std::uint64_t graph_nodes(const lang::checked_model& m) {
+  return m.declarations.size() + m.expressions.size();
+}
+
+// Exactly the steps trace_setting::selects() picks, without visiting every step.
+std::uint64_t traced_steps(const lang::trace_setting& t, std::uint64_t total) {
+  if (t.all) return total;
+  std::uint64_t count = t.every == 0 ? 0 : total / t.every;
+  std::vector<std::uint64_t> singles(t.steps.begin(), t.steps.end());
+  if (t.first) singles.push_back(1);
+  if (t.last) singles.push_back(total);
+  std::sort(singles.begin(), singles.end());
+  singles.erase(std::unique(singles.begin(), singles.end()), singles.end());
+  for (const std::uint64_t step : singles) {
+    const bool counted = t.every != 0 && step % t.every == 0;
+    if (step >= 1 && step <= total && !counted) ++count;
+  }
+  return count;
+}
+
+// Before the graph is built: precision and size.
+void check_model_limits(const lang::program& p, const lang::checked_model& m,
+                        const number_settings& numbers, const run_limits& limits) {
+  if (!m.precision.binary_double && m.precision.digits > limits.max_precision_digits) {
+    if (numbers.precision) {
+      throw std::invalid_argument(fmt::format(
+          "--precision {}: over this run's limit of {} digits (--max-precision changes it)",
+          *numbers.precision, limits.max_precision_digits));
+    }
+    throw lang::model_error({error_at(
+        p.source, m.precision.location,
+        fmt::format("precision {} is over this run's limit of {} digits", m.precision.digits,
+                    limits.max_precision_digits),
+        fmt::format("at most {} significant digits or 'double'; chainrule --max-precision "
+                    "changes the limit",
+                    limits.max_precision_digits))});
+  }
+  const std::uint64_t nodes = graph_nodes(m);
+  if (nodes > limits.max_nodes) {
+    throw lang::model_error({error_at(
+        p.source, lang::source_location{m.file_name, 0, 0, 1},
+        fmt::format("the model has {} graph nodes once vectors are written out; the limit is {}",
+                    nodes, limits.max_nodes),
+        "a smaller model; chainrule --max-nodes raises the limit")});
+  }
+}
+
+// Before training: time (steps x nodes) and the size of the recorded worked example.
+void check_run_limits(const lang::program& p, const lang::checked_model& m,
+                      const lang::source_location& where, std::uint64_t steps,
+                      const lang::trace_setting& trace, const run_limits& limits) {
+  const std::uint64_t nodes = graph_nodes(m);
+  const std::uint64_t work = saturating_product(steps, nodes);
+  if (work > limits.max_work) {
+    throw lang::model_error({error_at(
+        p.source, where,
+        fmt::format("{} training steps over {} graph nodes is {} node evaluations; the limit is {}",
+                    steps, nodes, work, limits.max_work),
+        "fewer steps or a smaller model; chainrule --max-work raises the limit")});
+  }
+  const std::uint64_t traced = traced_steps(trace, steps);
+  const std::uint64_t recorded = saturating_product(traced, nodes);
+  if (recorded > limits.max_trace) {
+    throw lang::model_error({error_at(
+        p.source, where,
+        fmt::format("tracing {} steps over {} graph nodes records {} node entries; the limit is {}",
+                    traced, nodes, recorded, limits.max_trace),
+        "fewer traced steps ('trace first, last' or 'trace every K' with a larger K); chainrule "
+        "--max-trace raises the limit")});
+  }
+}
+
 void apply(const number_settings& numbers, lang::checked_model& m) {
   if (numbers.precision) {
     const std::string& p = *numbers.precision;
@@ -136,7 +218,7 @@ void add_evaluations(const lang::program& p, const lang::checked_model& m,
 
 template <class Real>
 trace::document run_lowered(const lang::program& p, const lang::checked_model& m,
-                            const std::string& title) {
+                            const std::string& title, const run_limits& limits) {
   lang::lowered_model<Real> low = lang::lower<Real>(m);
   graph<Real>& g = *low.graph;
   lang::dropout_control<Real> dropout(m, low);
@@ -202,6 +284,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
       options.steps = t.count * trace::batches_per_epoch(data->rows(), options.batch_size);
     }
   }
+  check_run_limits(p, m, t.location, options.steps, t.trace, limits);
   try {
     trace::document doc = trace::run(g, low.objective, options);
     add_evaluations(p, m, low, doc);
@@ -214,14 +297,24 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
   }
 }
 
-}  // namespace
+// Lowering and the CSV reader make their diagnostics without the source at hand; give them the
+// line of the model file they point at, so every error shows its line and caret.
+lang::model_error with_source_lines(const lang::model_error& e, const lang::program& p) {
+  std::vector<lang::diagnostic> diagnostics = e.diagnostics();
+  for (lang::diagnostic& d : diagnostics) {
+    if (d.source_line.empty() && d.location.known() && d.location.file == p.file_name)
+      d.source_line = std::string(line_of(p.source, d.location.line));
+  }
+  return lang::model_error(std::move(diagnostics));
+}
 
-model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
-                    const std::optional<std::string>& title) {
-  const lang::program p = lang::parse_file(file);
+model_run run_program(const lang::program& p, const std::filesystem::path& file,
+                      const number_settings& numbers, const std::optional<std::string>& title,
+                      const run_limits& limits) {
   check_symbols(p);
   lang::checked_model m = lang::check(p);
   apply(numbers, m);
+  check_model_limits(p, m, numbers, limits);
 
   model_run result;
   result.warnings = m.warnings;
@@ -230,9 +323,21 @@ model_run run_model(const std::filesystem::path& file, const number_settings& nu
     if (!d.file.empty()) result.inputs.emplace_back(d.file);
   }
   const std::string shown_title = title ? *title : title_of(p, file);
-  result.document = m.precision.binary_double ? run_lowered<double>(p, m, shown_title)
-                                              : run_lowered<mp_real>(p, m, shown_title);
+  result.document = m.precision.binary_double ? run_lowered<double>(p, m, shown_title, limits)
+                                              : run_lowered<mp_real>(p, m, shown_title, limits);
   return result;
+}
+
+}  // namespace
+
+model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
+                    const std::optional<std::string>& title, const run_limits& limits) {
+  const lang::program p = lang::parse_file(file, limits.parse);
+  try {
+    return run_program(p, file, numbers, title, limits);
+  } catch (const lang::model_error& e) {
+    throw with_source_lines(e, p);
+  }
 }
 
 }  // namespace chainrule::cli

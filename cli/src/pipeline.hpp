@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "chainrule/lang/diagnostics.hpp"
+#include "chainrule/lang/model.hpp"
+#include "chainrule/lang/parser.hpp"
 #include "chainrule/trace/document.hpp"
 
 namespace chainrule::cli {
@@ -19,6 +21,20 @@ struct number_settings {
   std::optional<std::string> precision;
   std::optional<unsigned> decimals;  ///< display N decimals
   std::optional<unsigned> digits;    ///< display N significant digits
+};
+
+/// Resource limits of one run, so that a hostile or mistaken file gets a clear error instead of
+/// exhausting memory or time (docs/language.md "Limits"). Each has a command-line flag.
+struct run_limits {
+  lang::parse_limits parse;  ///< file size, bracket nesting
+  /// Lowers the language's own ceiling (lang::max_precision_digits) for this run.
+  unsigned max_precision_digits = lang::max_precision_digits;
+  /// Graph nodes: scalar declarations plus expression nodes after vectors are written out.
+  std::uint64_t max_nodes = 2'000'000;
+  /// Training steps times graph nodes: bounds the time a run can take.
+  std::uint64_t max_work = 1'000'000'000;
+  /// Traced steps times graph nodes: bounds the size of the worked example kept in memory.
+  std::uint64_t max_trace = 10'000'000;
 };
 
 struct model_run {
@@ -34,9 +50,10 @@ struct model_run {
 ///
 /// Throws lang::model_error for anything wrong with the model, located in the file where
 /// possible: syntax and check errors, unsafe LaTeX in a `symbol` line, values that cannot be
-/// computed, optimizer settings the training run rejects. Throws std::invalid_argument for a
-/// `precision` setting out of range.
+/// computed, optimizer settings the training run rejects, a model over one of the `limits`.
+/// Throws std::invalid_argument for a `precision` setting out of range.
 [[nodiscard]] model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
-                                  const std::optional<std::string>& title);
+                                  const std::optional<std::string>& title,
+                                  const run_limits& limits = {});
 
 }  // namespace chainrule::cli

@@ -313,7 +313,13 @@ class checker {
       item.shape = a.shape;
       item.values = a.values;
     }
-    if (!ok) return;
+    if (!ok) {
+      // The name exists, with an unknown shape like a failed equation's, so its uses are not
+      // reported again as unknown names.
+      if (define(item.name, item.location, false, item.kind, decls_.size()))
+        entities_.back().shape_known = false;
+      return;
+    }
     add_declaration_item(std::move(item));
   }
 

@@ -68,20 +68,15 @@ csv_table read_csv(const std::filesystem::path& path, const source_location& req
     diagnostic d;
     d.location = requested_at;
     d.message = fmt::format("cannot open data file '{}'", path.string());
+    d.expected = "a CSV file; its path is relative to the folder of the .chain file";
     errors.push_back(std::move(d));
     return table;
   }
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > max_file_bytes) {
-    errors.push_back(diagnostic{severity::error,
-                                source_location{path.string(), 0, 0, 1},
-                                fmt::format("data file is too large ({} bytes; the limit is {} "
-                                            "bytes, 16 MiB)",
-                                            size, max_file_bytes),
-                                {},
-                                {},
-                                {}});
+    const model_error too_large = file_too_large(path.string(), "data file", size, max_file_bytes);
+    errors.insert(errors.end(), too_large.diagnostics().begin(), too_large.diagnostics().end());
     return table;
   }
   std::ostringstream buffer;
@@ -89,7 +84,7 @@ csv_table read_csv(const std::filesystem::path& path, const source_location& req
   const std::string text = buffer.str();
   std::optional<source_text> src;
   try {
-    src.emplace(path.string(), text, "data file");
+    src.emplace(path.string(), text, "data file", max_file_bytes);
   } catch (const model_error& e) {
     errors.insert(errors.end(), e.diagnostics().begin(), e.diagnostics().end());
     return table;

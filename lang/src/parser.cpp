@@ -74,14 +74,15 @@ struct syntax_failure {
 };
 
 struct parse_state {
-  parse_state(const detail::source_text& source, program& program_out)
-      : src(source), out(program_out) {}
+  parse_state(const detail::source_text& source, program& program_out, std::size_t nesting_limit)
+      : src(source), out(program_out), max_depth(nesting_limit) {}
 
   const detail::source_text& src;
   const char* base = nullptr;
   program& out;
   std::vector<diagnostic> errors;
   std::size_t depth = 0;
+  std::size_t max_depth = max_nesting_depth;
   std::vector<std::size_t> open_brackets;  // offsets, for "never closed" notes
 
   std::vector<expr_id> operands;
@@ -138,12 +139,12 @@ struct parse_state {
 
   void enter(const char* p) {
     open_brackets.push_back(static_cast<std::size_t>(p - base));
-    if (++depth > max_nesting_depth) {
+    if (++depth > max_depth) {
       throw syntax_failure{
           static_cast<std::size_t>(p - base),
-          {},
-          fmt::format("brackets nest too deeply (the limit is {} levels)", max_nesting_depth),
-          false};
+          "fewer levels; give inner parts names of their own (chainrule "
+          "--max-nesting raises the limit)",
+          fmt::format("brackets nest too deeply (the limit is {} levels)", max_depth), false};
     }
   }
   void leave() {
@@ -1503,9 +1504,8 @@ std::pair<std::string, std::size_t> describe_token(std::string_view text, std::s
 diagnostic to_diagnostic(const syntax_failure& f, const detail::source_text& src) {
   const auto [token, length] = describe_token(src.text(), f.offset);
   const auto at = src.location(f.offset, length);
-  diagnostic d =
-      src.make(severity::error, at, f.message.empty() ? "unexpected " + token : f.message,
-               f.message.empty() ? f.expected : std::string{});
+  diagnostic d = src.make(severity::error, at,
+                          f.message.empty() ? "unexpected " + token : f.message, f.expected);
   if (f.suggest_keyword) {
     // `paramm w = 1`: the first word was taken as an equation's name; it may be a misspelt
     // directive keyword.
@@ -1528,8 +1528,8 @@ diagnostic to_diagnostic(const syntax_failure& f, const detail::source_text& src
 
 }  // namespace
 
-program parse(std::string_view text, std::string file_name) {
-  const detail::source_text src(file_name, text, "source file");
+program parse(std::string_view text, std::string file_name, const parse_limits& limits) {
+  const detail::source_text src(file_name, text, "source file", limits.max_file_bytes);
   program out;
   out.file_name = file_name;
   out.source = std::string(text);
@@ -1543,7 +1543,7 @@ program parse(std::string_view text, std::string file_name) {
                                   {},
                                   {}}});
   }
-  parse_state st(src, out);
+  parse_state st(src, out, limits.max_nesting_depth);
   pegtl::memory_input<pegtl::tracking_mode::lazy> in(out.source.data(), out.source.size(),
                                                      file_name);
   st.base = in.begin();
@@ -1551,9 +1551,12 @@ program parse(std::string_view text, std::string file_name) {
     pegtl::parse<document, action, control>(in, st);
   } catch (const syntax_failure& f) {
     st.errors.push_back(to_diagnostic(f, src));
-    // Inside brackets line breaks are skipped, so an unclosed bracket fails only at the end of
-    // the file; point at the bracket.
-    if (f.message.empty() && f.offset >= text.size() && !st.open_brackets.empty()) {
+    // Inside brackets line breaks are skipped, so an unclosed bracket fails on a later line (or
+    // at the end of the file), far from the real mistake; point at the bracket.
+    const auto line_of_offset = [&](std::size_t offset) { return src.location(offset).line; };
+    if (f.message.empty() && !st.open_brackets.empty() &&
+        (f.offset >= text.size() ||
+         line_of_offset(f.offset) > line_of_offset(st.open_brackets.back()))) {
       const std::size_t open = st.open_brackets.back();
       st.errors.back().notes.push_back(
           src.note(src.location(open, 1), fmt::format("this '{}' is never closed", text[open])));
@@ -1569,7 +1572,7 @@ program parse(std::string_view text, std::string file_name) {
   return out;
 }
 
-program parse_file(const std::filesystem::path& path) {
+program parse_file(const std::filesystem::path& path, const parse_limits& limits) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     throw model_error({diagnostic{severity::error,
@@ -1581,19 +1584,12 @@ program parse_file(const std::filesystem::path& path) {
   }
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_file_bytes) {
-    throw model_error({diagnostic{
-        severity::error,
-        source_location{path.string(), 0, 0, 1},
-        fmt::format("source file is too large ({} bytes; the limit is {} bytes, 16 MiB)", size,
-                    max_file_bytes),
-        {},
-        {},
-        {}}});
+  if (!ec && size > limits.max_file_bytes) {
+    throw detail::file_too_large(path.string(), "source file", size, limits.max_file_bytes);
   }
   std::ostringstream buffer;
   buffer << file.rdbuf();
-  return parse(buffer.str(), path.string());
+  return parse(buffer.str(), path.string(), limits);
 }
 
 checked_model load_model(const std::filesystem::path& path) {

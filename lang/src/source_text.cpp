@@ -47,18 +47,28 @@ std::size_t count_code_points(std::string_view s) noexcept {
       s.begin(), s.end(), [](char c) { return !is_continuation(static_cast<unsigned char>(c)); }));
 }
 
-source_text::source_text(std::string file, std::string_view text, std::string_view what)
+std::string describe_byte_limit(std::size_t bytes) {
+  constexpr std::size_t mebibyte = 1024u * 1024u;
+  if (bytes >= mebibyte && bytes % mebibyte == 0)
+    return fmt::format("{} bytes, {} MiB", bytes, bytes / mebibyte);
+  return fmt::format("{} bytes", bytes);
+}
+
+model_error file_too_large(const std::string& file, std::string_view what, std::uintmax_t size,
+                           std::size_t max_bytes) {
+  return model_error({diagnostic{severity::error,
+                                 source_location{file, 0, 0, 1},
+                                 fmt::format("{} is too large ({} bytes; the limit is {})", what,
+                                             size, describe_byte_limit(max_bytes)),
+                                 "a smaller file; chainrule --max-file-size raises the limit",
+                                 {},
+                                 {}}});
+}
+
+source_text::source_text(std::string file, std::string_view text, std::string_view what,
+                         std::size_t max_bytes)
     : file_(std::move(file)), text_(text) {
-  if (text.size() > max_file_bytes) {
-    throw model_error(
-        {diagnostic{severity::error,
-                    source_location{file_, 0, 0, 1},
-                    fmt::format("{} is too large ({} bytes; the limit is {} bytes, 16 MiB)", what,
-                                text.size(), max_file_bytes),
-                    {},
-                    {},
-                    {}}});
-  }
+  if (text.size() > max_bytes) throw file_too_large(file_, what, text.size(), max_bytes);
   line_starts_.push_back(0);
   for (std::size_t i = 0; i < text.size();) {
     const char c = text[i];

@@ -13,11 +13,20 @@
 
 namespace chainrule::lang::detail {
 
+/// "16777216 bytes, 16 MiB" (whole mebibytes) or "1000 bytes".
+[[nodiscard]] std::string describe_byte_limit(std::size_t bytes);
+
+/// The error for a file of `size` bytes that is over the `max_bytes` limit.
+[[nodiscard]] model_error file_too_large(const std::string& file, std::string_view what,
+                                         std::uintmax_t size, std::size_t max_bytes);
+
 class source_text {
  public:
   /// Validates `text` (size limit, NUL bytes, UTF-8) and builds the line table. Throws
-  /// model_error on the first problem. `what` names the kind of file in messages.
-  source_text(std::string file, std::string_view text, std::string_view what);
+  /// model_error on the first problem. `what` names the kind of file in messages. The size
+  /// limit is for readers of files; text that was already accepted once needs none.
+  source_text(std::string file, std::string_view text, std::string_view what,
+              std::size_t max_bytes = static_cast<std::size_t>(-1));
 
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
   [[nodiscard]] std::string_view text() const noexcept { return text_; }
