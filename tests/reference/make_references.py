@@ -1364,6 +1364,18 @@ def make_examples():
         bh1 = bh - D("0.5") * sum(gh)
         Wy1 = [Wy[j] - D("0.5") * gy[j] for j in range(3)]
         ref.put("dropout_l2.E_after_evaluation", loss(Wh1, bh1, Wy1, [1, 1, 1], 1)[0])
+
+    # neuron004.chain: seed 004's neuron from the lab's printed starting weights (numpy seed 2;
+    # the float64 values' repr taken as exact decimals), 10,000 full-batch steps at 50 digits;
+    # prediction_100 = sigmoid(w1), the neuron's output for [1, 0, 0].
+    with mp.workdps(50):
+        X = [[mpf(v) for v in row] for row in ([0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1])]
+        w = neuron_train(X, [mpf(0), mpf(1), mpf(1), mpf(0)],
+                         [D("-0.12801019571599248"), D("-0.9481475363442173"),
+                          D("0.09932495575741829")], 10000, sig, mpf(1))
+        for k in range(3):
+            ref.put("neuron004.w%d" % (k + 1), w[k], 45)
+        ref.put("neuron004.prediction_100", sig(w[0]), 45)
     ref.write()
 
 
