@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "chainrule/engine/engine.hpp"
+#include "chainrule/lang/dropout.hpp"
 #include "chainrule/lang/lower.hpp"
 #include "chainrule/trace/record.hpp"
 #include "chainrule/trace/train.hpp"
@@ -112,6 +113,8 @@ class checker {
   trace::document run_model(bool other_order, const std::vector<std::uint64_t>& traced) {
     lang::lowered_model<Real> low = lang::lower<Real>(model_);
     graph<Real>& g = *low.graph;
+    // The same masks as `chainrule run`: as written or drawn per update, evaluation at the end.
+    lang::dropout_control<Real> dropout(model_, low);
     trace::record_options record;
     record.source = model_.file_name;
     record.display = low.display_format();
@@ -135,6 +138,10 @@ class checker {
     options.trace.last = false;
     options.trace.steps = traced;
     options.steps = t.count;
+    if (!dropout.empty()) {
+      options.before_update = [&dropout](std::uint64_t k) { dropout.training(k); };
+      options.before_evaluation = [&dropout] { dropout.evaluation(); };
+    }
     return trace::run(g, low.objective, options);
   }
 
