@@ -150,7 +150,8 @@ TEST_CASE("derive: at kinks the symbolic partial equals the numeric partial of o
                                        max(zero, other), min(zero, other)};
   for (const auto& node : nodes) {
     INFO(info(g.op_of(node.id())).name);
-    const auto inputs = g.inputs(node.id());
+    // Copies: derive() appends nodes, which moves the graph's arrays under any span.
+    const std::vector<node_id> inputs(g.inputs(node.id()).begin(), g.inputs(node.id()).end());
     const auto numeric =
         std::vector<double>(g.partials(node.id()).begin(), g.partials(node.id()).end());
     for (std::size_t k = 0; k < inputs.size(); ++k) {
