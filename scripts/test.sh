@@ -22,3 +22,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export LSAN_OPTIONS="suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzzers (libFuzzer + ASan + UBSan, 30 s each; long runs: scripts/fuzz.sh) =="
+# A third, small build (clang, only what the fuzz targets link); see docs/reliability.md.
+bash scripts/fuzz.sh 30
