@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <unordered_set>
 #include <utility>
 
 namespace chainrule::trace::detail {
@@ -109,27 +110,37 @@ bool expression_builder::is_literal(std::uint32_t i, std::string_view text) cons
 
 expression expression_builder::extract(std::uint32_t root,
                                        std::vector<std::int64_t>* sources) const {
-  // Children always have smaller indices than their parents, so one descending pass marks
-  // everything reachable and one ascending pass copies it in a valid order.
-  std::vector<std::uint32_t> remap(root + 1, UINT32_MAX);
-  std::vector<char> keep(root + 1, 0);
-  keep[root] = 1;
-  for (std::uint32_t i = root + 1; i-- > 0;) {
-    if (!keep[i]) continue;
-    const expr_node& n = nodes_[i];
+  // The builder holds every expression of a whole graph while one expression is small, so only
+  // the nodes reachable from root are visited (a pass over all indices below root made recording
+  // quadratic in the graph). Children always have smaller indices than their parents, so copying
+  // the reachable nodes in ascending index order is a valid order.
+  std::vector<std::uint32_t> reachable{root};
+  std::unordered_set<std::uint32_t> seen{root};
+  for (std::size_t next = 0; next < reachable.size(); ++next) {
+    const expr_node& n = nodes_[reachable[next]];
+    const auto visit = [&](std::uint32_t child) {
+      if (seen.insert(child).second) reachable.push_back(child);
+    };
     for (auto a : n.args)
-      keep[a] = 1;
-    if (n.self) keep[*n.self] = 1;
+      visit(a);
+    if (n.self) visit(*n.self);
   }
+  std::sort(reachable.begin(), reachable.end());
+  const auto new_index = [&](std::uint32_t old) {
+    return static_cast<std::uint32_t>(std::lower_bound(reachable.begin(), reachable.end(), old) -
+                                      reachable.begin());
+  };
   expression out;
-  if (sources) sources->clear();
-  for (std::uint32_t i = 0; i <= root; ++i) {
-    if (!keep[i]) continue;
+  out.nodes.reserve(reachable.size());
+  if (sources) {
+    sources->clear();
+    sources->reserve(reachable.size());
+  }
+  for (const std::uint32_t i : reachable) {
     expr_node n = nodes_[i];
     for (auto& a : n.args)
-      a = remap[a];
-    if (n.self) n.self = remap[*n.self];
-    remap[i] = static_cast<std::uint32_t>(out.nodes.size());
+      a = new_index(a);
+    if (n.self) n.self = new_index(*n.self);
     out.nodes.push_back(std::move(n));
     if (sources) sources->push_back(sources_[i]);
   }
