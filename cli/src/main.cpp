@@ -4,8 +4,12 @@
 //
 // Exit codes: 0 success, 1 the model is wrong or could not be run or rendered, 2 the command
 // line is wrong (unknown flag, bad value, an output that would replace the input).
+#include <unistd.h>
 #include <CLI/CLI.hpp>
+
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -55,6 +59,7 @@ struct common_options {
   CLI::Option* digits_option = nullptr;
   CLI::Option* title_option = nullptr;
   chainrule::cli::run_limits limits;
+  bool progress = false;
 
   [[nodiscard]] number_settings numbers() const {
     number_settings n;
@@ -156,6 +161,23 @@ void add_common(CLI::App& command, common_options& o) {
   o.title_option = command.add_option(
       "--title", o.title, "Title of the worked example (default: the file's first comment line)");
   add_limits(command, o.limits);
+  command.add_flag("--progress", o.progress,
+                   "Show the training's progress (update, loss) on stderr while it runs");
+}
+
+// The progress display goes to stderr only, so stdout and every output file stay the same with
+// or without it. On a terminal one line is rewritten in place; elsewhere (a log file, CI) each
+// report is its own line.
+chainrule::cli::run_feedback feedback_for(const common_options& o) {
+  chainrule::cli::run_feedback feedback;
+  if (!o.progress) return feedback;
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  feedback.progress = [terminal](std::uint64_t update, std::uint64_t total,
+                                 const std::string& loss) {
+    std::cerr << (terminal ? "\r" : "") << "training: update " << update << " of " << total
+              << ", loss " << loss << (terminal && update < total ? "" : "\n") << std::flush;
+  };
+  return feedback;
 }
 
 void print_warnings(const std::vector<chainrule::lang::diagnostic>& warnings) {
@@ -164,7 +186,7 @@ void print_warnings(const std::vector<chainrule::lang::diagnostic>& warnings) {
 
 int run_command(const common_options& o, std::size_t width) {
   const chainrule::cli::model_run r =
-      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits);
+      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits, feedback_for(o));
   print_warnings(r.warnings);
   ex::text_options text;
   text.width = width;
@@ -184,7 +206,7 @@ int render_command(const common_options& o, const render_options& r) {
     throw usage_error("--highlight draws on the graph: add --dot, --svg, --png or --pdf-graph");
   }
   const chainrule::cli::model_run run =
-      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits);
+      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits, feedback_for(o));
   print_warnings(run.warnings);
 
   ex::output_set outputs(run.inputs);

@@ -218,7 +218,8 @@ void add_evaluations(const lang::program& p, const lang::checked_model& m,
 
 template <class Real>
 trace::document run_lowered(const lang::program& p, const lang::checked_model& m,
-                            const std::string& title, const run_limits& limits) {
+                            const std::string& title, const run_limits& limits,
+                            const run_feedback& feedback) {
   lang::lowered_model<Real> low = lang::lower<Real>(m);
   graph<Real>& g = *low.graph;
   lang::dropout_control<Real> dropout(m, low);
@@ -285,6 +286,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
     }
   }
   check_run_limits(p, m, t.location, options.steps, t.trace, limits);
+  options.on_progress = feedback.progress;
   try {
     trace::document doc = trace::run(g, low.objective, options);
     add_evaluations(p, m, low, doc);
@@ -310,7 +312,7 @@ lang::model_error with_source_lines(const lang::model_error& e, const lang::prog
 
 model_run run_program(const lang::program& p, const std::filesystem::path& file,
                       const number_settings& numbers, const std::optional<std::string>& title,
-                      const run_limits& limits) {
+                      const run_limits& limits, const run_feedback& feedback) {
   check_symbols(p);
   lang::checked_model m = lang::check(p);
   apply(numbers, m);
@@ -323,18 +325,20 @@ model_run run_program(const lang::program& p, const std::filesystem::path& file,
     if (!d.file.empty()) result.inputs.emplace_back(d.file);
   }
   const std::string shown_title = title ? *title : title_of(p, file);
-  result.document = m.precision.binary_double ? run_lowered<double>(p, m, shown_title, limits)
-                                              : run_lowered<mp_real>(p, m, shown_title, limits);
+  result.document = m.precision.binary_double
+                        ? run_lowered<double>(p, m, shown_title, limits, feedback)
+                        : run_lowered<mp_real>(p, m, shown_title, limits, feedback);
   return result;
 }
 
 }  // namespace
 
 model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
-                    const std::optional<std::string>& title, const run_limits& limits) {
+                    const std::optional<std::string>& title, const run_limits& limits,
+                    const run_feedback& feedback) {
   const lang::program p = lang::parse_file(file, limits.parse);
   try {
-    return run_program(p, file, numbers, title, limits);
+    return run_program(p, file, numbers, title, limits, feedback);
   } catch (const lang::model_error& e) {
     throw with_source_lines(e, p);
   }

@@ -3,7 +3,9 @@
 // command line's number settings, lower to an engine graph, train or differentiate, record.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +39,13 @@ struct run_limits {
   std::uint64_t max_trace = 10'000'000;
 };
 
+/// What a run reports while it trains, outside the document (the `--progress` display).
+struct run_feedback {
+  /// Called during training with the update just made, the number of updates, and the loss that
+  /// update was computed from as display text. Empty: nothing is reported.
+  std::function<void(std::uint64_t update, std::uint64_t total, const std::string& loss)> progress;
+};
+
 struct model_run {
   trace::document document;
   /// Every file the run read (the model and its CSV data sets): outputs may not replace them.
@@ -54,6 +63,6 @@ struct model_run {
 /// Throws std::invalid_argument for a `precision` setting out of range.
 [[nodiscard]] model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
                                   const std::optional<std::string>& title,
-                                  const run_limits& limits = {});
+                                  const run_limits& limits = {}, const run_feedback& feedback = {});
 
 }  // namespace chainrule::cli

@@ -122,6 +122,29 @@ elseif(CASE STREQUAL "run_examples")
     endif()
   endforeach()
 
+elseif(CASE STREQUAL "run_progress")
+  chainrule(run "${mazur}")
+  set(plain "${out}")
+  chainrule(run "${mazur}" --progress)
+  expect_rc(0)
+  if(NOT out STREQUAL plain)
+    message(FATAL_ERROR "--progress changed stdout")
+  endif()
+  # Not a terminal under ctest: one line per report. The loss of Mazur's one update is the
+  # published E_total before it.
+  if(NOT err STREQUAL "training: update 1 of 1, loss 0.298371109\n")
+    message(FATAL_ERROR "unexpected progress display: '${err}'")
+  endif()
+  # 2000 epochs of 4 rows: 8000 updates, reported every 80th.
+  chainrule(run "${SOURCE_DIR}/examples/xor.chain" --progress)
+  expect_rc(0)
+  string(REGEX MATCHALL "training: update [0-9]+ of 8000, loss [0-9.]+\n" reports "${err}")
+  list(LENGTH reports count)
+  if(NOT count EQUAL 100)
+    message(FATAL_ERROR "expected 100 progress reports, got ${count}:\n${err}")
+  endif()
+  expect_contains("${err}" "training: update 8000 of 8000, loss" "progress display")
+
 elseif(CASE STREQUAL "render_outputs")
   chainrule(render "${mazur}" --latex m.tex --pdf m.pdf --dot m.dot --svg m.svg --png m.png
             --pdf-graph graph.pdf --json m.json --highlight w1 --notation mazur)

@@ -671,6 +671,8 @@ document trainer<Real>::run() {
   doc.config.data_rows = m.rows;
   doc.config.batch_size = m.batch;
   doc.config.batch_reduction = o.reduction == batch_reduction::mean ? "mean" : "sum";
+  const std::uint64_t progress_every =
+      o.progress_every != 0 ? o.progress_every : std::max<std::uint64_t>(1, o.steps / 100);
   for (std::uint64_t k = 1; k <= o.steps; ++k) {
     if (o.trace.selects(k, o.steps)) {
       doc.config.traced.push_back(k);
@@ -680,6 +682,9 @@ document trainer<Real>::run() {
       doc.iterations.push_back(std::move(it));
     } else {
       m.step(k, nullptr);
+    }
+    if (o.on_progress && (k % progress_every == 0 || k == o.steps)) {
+      o.on_progress(k, o.steps, m.rec.num(m.history[static_cast<std::size_t>(k - 1)]).shown);
     }
   }
   m.done = o.steps;

@@ -68,6 +68,12 @@ struct run_options {
   /// simultaneous order and a gradient optimizer (the perceptron rule is per sample).
   std::uint64_t batch_size = 1;
   batch_reduction reduction = batch_reduction::sum;
+  /// For a progress display, never part of the document: called after update k (of `total`)
+  /// with the loss that update was computed from, as display text, every progress_every updates
+  /// (0: about a hundred times per run) and after the last one. Empty: never called.
+  std::function<void(std::uint64_t update, std::uint64_t total, const std::string& loss)>
+      on_progress;
+  std::uint64_t progress_every = 0;
 };
 
 /// Number of updates in one pass over `rows` rows with batches of `batch_size` (full_batch: 1).
