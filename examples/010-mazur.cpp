@@ -36,8 +36,10 @@ int main() {
   // One step of gradient descent, every gradient taken from the original weights.
   const mp_real learning_rate("0.5");
   std::array<mp_real, 8> updated;
-  for (std::size_t k = 0; k < w.size(); ++k) updated[k] = w[k].value() - learning_rate * w[k].grad();
-  for (std::size_t k = 0; k < w.size(); ++k) g.set_value(w[k].id(), updated[k]);
+  for (std::size_t k = 0; k < w.size(); ++k)
+    updated[k] = w[k].value() - learning_rate * w[k].grad();
+  for (std::size_t k = 0; k < w.size(); ++k)
+    g.set_value(w[k].id(), updated[k]);
   g.forward();
   std::cout << "E_total after one step = " << g.format(e_total.value(), nine) << "\n";
   std::cout << "the same, to 50 digits  = "

@@ -12,7 +12,9 @@
 namespace chainrule {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // RAII for GMP integers: the rounding below is exact rational arithmetic on them.
 struct big_int {
@@ -78,8 +80,10 @@ long decimal_exponent(const mpz_t m, long e) {
     }
     return mpz_cmp(num.v, den.v) >= 0;
   };
-  while (!at_least_pow10(guess)) --guess;
-  while (at_least_pow10(guess + 1)) ++guess;
+  while (!at_least_pow10(guess))
+    --guess;
+  while (at_least_pow10(guess + 1))
+    ++guess;
   return guess;
 }
 
@@ -93,7 +97,8 @@ std::string place_point(std::string digits, long decimals, bool strip) {
   if (digits.size() <= d) digits.insert(0, d - digits.size() + 1, '0');
   digits.insert(digits.size() - d, 1, '.');
   if (strip) {
-    while (digits.back() == '0') digits.pop_back();
+    while (digits.back() == '0')
+      digits.pop_back();
     if (digits.back() == '.') digits.pop_back();
   }
   return digits;
@@ -119,11 +124,10 @@ std::string format_exact(bool negative, const mpz_t m, long e, const number_form
       --decimals;
     }
     negative = negative && mpz_sgn(q.v) != 0;
-    if (mpz_sgn(q.v) != 0 &&
-        (exponent < f.min_fixed_exponent || exponent > f.max_fixed_exponent)) {
+    if (mpz_sgn(q.v) != 0 && (exponent < f.min_fixed_exponent || exponent > f.max_fixed_exponent)) {
       std::string digits = to_decimal_digits(q.v);
-      std::string mantissa = place_point(digits, static_cast<long>(digits.size()) - 1,
-                                         f.strip_trailing_zeros);
+      std::string mantissa =
+          place_point(digits, static_cast<long>(digits.size()) - 1, f.strip_trailing_zeros);
       body = mantissa + "e" + (exponent < 0 ? "-" : "+") + std::to_string(std::labs(exponent));
     } else {
       body = place_point(to_decimal_digits(q.v), decimals, f.strip_trailing_zeros);
@@ -145,12 +149,14 @@ void validate_decimal(std::string_view text) {
   if (n == 0) throw decimal_error("empty number: expected digits such as 0.05", 0);
   if (text[i] == '+' || text[i] == '-') ++i;
   const std::size_t int_start = i;
-  while (i < n && is_digit(text[i])) ++i;
+  while (i < n && is_digit(text[i]))
+    ++i;
   std::size_t digits = i - int_start;
   if (i < n && text[i] == '.') {
     ++i;
     const std::size_t frac_start = i;
-    while (i < n && is_digit(text[i])) ++i;
+    while (i < n && is_digit(text[i]))
+      ++i;
     digits += i - frac_start;
   }
   if (digits == 0) {
@@ -160,10 +166,11 @@ void validate_decimal(std::string_view text) {
     ++i;
     if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
     const std::size_t exp_start = i;
-    while (i < n && is_digit(text[i])) ++i;
+    while (i < n && is_digit(text[i]))
+      ++i;
     if (i == exp_start) {
-      throw decimal_error("expected the digits of an exponent after 'e' in '" + std::string(text) + "'",
-                          i);
+      throw decimal_error(
+          "expected the digits of an exponent after 'e' in '" + std::string(text) + "'", i);
     }
   }
   if (i != n) {
@@ -192,7 +199,8 @@ double parse_double(std::string_view text) {
     } probe;
     parse_mpfr(probe.v, text);
     if (mpfr_cmpabs_ui(probe.v, 1) > 0) {
-      throw decimal_error("the number '" + std::string(text) + "' is too large for double precision", 0);
+      throw decimal_error(
+          "the number '" + std::string(text) + "' is too large for double precision", 0);
     }
     return text.front() == '-' ? -0.0 : 0.0;
   }
@@ -213,13 +221,16 @@ void parse_mpfr(mpfr_ptr out, std::string_view text) {
   mpfr_clear_flags();
   mpfr_strtofr(out, owned.c_str(), &end, 10, MPFR_RNDN);
   if (end != owned.c_str() + owned.size()) {
-    throw decimal_error("not a number: '" + owned + "'", static_cast<std::size_t>(end - owned.c_str()));
+    throw decimal_error("not a number: '" + owned + "'",
+                        static_cast<std::size_t>(end - owned.c_str()));
   }
   if (mpfr_inf_p(out) || mpfr_overflow_p()) {
-    throw decimal_error("the number '" + owned + "' is out of range (its exponent is too large)", 0);
+    throw decimal_error("the number '" + owned + "' is out of range (its exponent is too large)",
+                        0);
   }
   if (mpfr_zero_p(out) && mpfr_underflow_p()) {
-    throw decimal_error("the number '" + owned + "' is out of range (its exponent is too small)", 0);
+    throw decimal_error("the number '" + owned + "' is out of range (its exponent is too small)",
+                        0);
   }
 }
 

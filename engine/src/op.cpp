@@ -15,8 +15,12 @@ constexpr std::array<op_info, op_count> table = make_table(std::make_index_seque
 
 }  // namespace
 
-const op_info& info(op o) noexcept { return table[static_cast<std::size_t>(o)]; }
+const op_info& info(op o) noexcept {
+  return table[static_cast<std::size_t>(o)];
+}
 
-std::span<const op_info> all_op_infos() noexcept { return table; }
+std::span<const op_info> all_op_infos() noexcept {
+  return table;
+}
 
 }  // namespace chainrule

@@ -13,9 +13,9 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstddef>
+#include <filesystem>
 #include <fstream>
 #include <functional>
-#include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <string>

@@ -10,8 +10,9 @@ namespace chainrule {
 
 /// A new graph<To> with the same nodes, names and symbols as `from`, at `digits` digits.
 ///
-/// A leaf set from decimal text is re-read from that text at the new precision, so the copy computes
-/// the same mathematical function more precisely; any other leaf keeps its exact binary value.
+/// A leaf set from decimal text is re-read from that text at the new precision, so the copy
+/// computes the same mathematical function more precisely; any other leaf keeps its exact binary
+/// value.
 template <real_number To, real_number From>
 std::unique_ptr<graph<To>> convert_graph(const graph<From>& from, unsigned digits) {
   auto to = std::make_unique<graph<To>>(digits);
@@ -21,7 +22,8 @@ std::unique_ptr<graph<To>> convert_graph(const graph<From>& from, unsigned digit
     const op o = from.op_of(id);
     if (is_leaf(o)) {
       const std::string_view source = from.decimal_source(id);
-      const std::string text = source.empty() ? scalar_traits<From>::exact(from.value(id)) : std::string(source);
+      const std::string text =
+          source.empty() ? scalar_traits<From>::exact(from.value(id)) : std::string(source);
       to->leaf(o, from.name(id), text);
     } else {
       to->apply(o, from.inputs(id));

@@ -36,7 +36,8 @@ template <real_number Real>
 std::vector<gradient_check_entry> check_gradients(graph<Real>& g, node_id output,
                                                   const gradient_check_options& options = {}) {
   g.backward(output);
-  const unsigned ref_digits = options.reference_digits != 0 ? options.reference_digits : 2 * g.digits() + 20;
+  const unsigned ref_digits =
+      options.reference_digits != 0 ? options.reference_digits : 2 * g.digits() + 20;
   auto reference = convert_graph<mp_real>(g, ref_digits);
   scalar_traits<mp_real>::precision_scope scope(ref_digits);
   const mp_real h_scale = pow(mp_real(10), -static_cast<long>(ref_digits / 3));

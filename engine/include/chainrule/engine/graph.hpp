@@ -2,10 +2,10 @@
 // The tape: an append-only list of nodes whose order is a topological order.
 //
 // Each node keeps its op, its inputs, its value, the local partial derivative of its value with
-// respect to each input (recorded whenever the node is evaluated), and after backward() its adjoint.
-// Storage is one array per field (struct of arrays) so that the sweeps are linear scans and a node
-// costs a few dozen bytes at double precision. No recursion anywhere: forward() walks the tape
-// front to back, backward() back to front.
+// respect to each input (recorded whenever the node is evaluated), and after backward() its
+// adjoint. Storage is one array per field (struct of arrays) so that the sweeps are linear scans
+// and a node costs a few dozen bytes at double precision. No recursion anywhere: forward() walks
+// the tape front to back, backward() back to front.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +39,8 @@ class var {
 
   /// The graph this node lives in; usage_error for a default-constructed handle.
   graph<Real>& owner() const {
-    if (graph_ == nullptr) throw usage_error("this chainrule::var refers to no graph (default-constructed)");
+    if (graph_ == nullptr)
+      throw usage_error("this chainrule::var refers to no graph (default-constructed)");
     return *graph_;
   }
   node_id id() const { return id_; }
@@ -62,7 +63,9 @@ class var {
     return *this;
   }
 
-  friend bool operator==(const var& a, const var& b) { return a.graph_ == b.graph_ && a.id_ == b.id_; }
+  friend bool operator==(const var& a, const var& b) {
+    return a.graph_ == b.graph_ && a.id_ == b.id_;
+  }
 
  private:
   graph<Real>* graph_ = nullptr;
@@ -82,7 +85,9 @@ class graph {
 
   // ---- building ----
 
-  var<Real> input(std::string_view name, std::string_view decimal) { return leaf(op::input, name, decimal); }
+  var<Real> input(std::string_view name, std::string_view decimal) {
+    return leaf(op::input, name, decimal);
+  }
   var<Real> parameter(std::string_view name, std::string_view decimal) {
     return leaf(op::parameter, name, decimal);
   }
@@ -154,7 +159,9 @@ class graph {
   /// Working precision in significant decimal digits.
   unsigned digits() const { return digits_; }
   /// A value as text by `format`, without passing through double.
-  std::string format(const Real& x, const number_format& f) const { return scalar_traits<Real>::format(x, f); }
+  std::string format(const Real& x, const number_format& f) const {
+    return scalar_traits<Real>::format(x, f);
+  }
   /// "'net_h1' (node 7, add)" or "node 7 (add)": how messages refer to a node.
   std::string describe(node_id id) const;
 
@@ -164,7 +171,8 @@ class graph {
  private:
   std::size_t at(node_id id) const {
     const auto i = static_cast<std::size_t>(id);
-    if (i >= ops_.size()) [[unlikely]] no_such_node(i);
+    if (i >= ops_.size()) [[unlikely]]
+      no_such_node(i);
     return i;
   }
   // Out of line so that at() stays small enough to be inlined into every accessor.
@@ -177,7 +185,8 @@ class graph {
 
   unsigned digits_;
   std::vector<op> ops_;
-  std::vector<std::uint32_t> arg_begin_;  // node i's inputs are args_[arg_begin_[i] .. arg_begin_[i+1])
+  std::vector<std::uint32_t>
+      arg_begin_;  // node i's inputs are args_[arg_begin_[i] .. arg_begin_[i+1])
   std::vector<node_id> args_;
   std::vector<Real> partials_;  // parallel to args_
   std::vector<Real> values_;
@@ -219,22 +228,22 @@ graph<Real>& common_graph(const var<Real>& a, const var<Real>& b) {
 }
 }  // namespace detail
 
-#define CHAINRULE_BINARY_OPERATOR(symbol, code)                                              \
-  template <real_number Real>                                                                \
-  var<Real> operator symbol(const var<Real>& a, const var<Real>& b) {                        \
-    return detail::common_graph(a, b).apply(code, {a, b});                                   \
-  }                                                                                          \
-  template <real_number Real, detail::exact_operand<Real> T>                                 \
-  var<Real> operator symbol(const var<Real>& a, const T& b) {                                \
-    return a.owner().apply(code, {a, detail::lift(a.owner(), b)});                           \
-  }                                                                                          \
-  template <real_number Real, detail::exact_operand<Real> T>                                 \
-  var<Real> operator symbol(const T& a, const var<Real>& b) {                                \
-    return b.owner().apply(code, {detail::lift(b.owner(), a), b});                           \
-  }                                                                                          \
-  template <real_number Real, class T>                                                       \
-  var<Real>& operator symbol##=(var<Real>& a, const T& b) {                                  \
-    return a = a symbol b;                                                                   \
+#define CHAINRULE_BINARY_OPERATOR(symbol, code)                       \
+  template <real_number Real>                                         \
+  var<Real> operator symbol(const var<Real>& a, const var<Real>& b) { \
+    return detail::common_graph(a, b).apply(code, {a, b});            \
+  }                                                                   \
+  template <real_number Real, detail::exact_operand<Real> T>          \
+  var<Real> operator symbol(const var<Real>& a, const T& b) {         \
+    return a.owner().apply(code, {a, detail::lift(a.owner(), b)});    \
+  }                                                                   \
+  template <real_number Real, detail::exact_operand<Real> T>          \
+  var<Real> operator symbol(const T& a, const var<Real>& b) {         \
+    return b.owner().apply(code, {detail::lift(b.owner(), a), b});    \
+  }                                                                   \
+  template <real_number Real, class T>                                \
+  var<Real>& operator symbol##=(var<Real>& a, const T& b) {           \
+    return a = a symbol b;                                            \
   }
 
 CHAINRULE_BINARY_OPERATOR(+, op::add)
@@ -244,14 +253,18 @@ CHAINRULE_BINARY_OPERATOR(/, op::div)
 #undef CHAINRULE_BINARY_OPERATOR
 
 template <real_number Real>
-var<Real> operator-(const var<Real>& a) { return a.owner().apply(op::neg, {a}); }
+var<Real> operator-(const var<Real>& a) {
+  return a.owner().apply(op::neg, {a});
+}
 template <real_number Real>
-var<Real> operator+(const var<Real>& a) { return a; }
+var<Real> operator+(const var<Real>& a) {
+  return a;
+}
 
-#define CHAINRULE_UNARY_FUNCTION(fn)                        \
-  template <real_number Real>                               \
-  var<Real> fn(const var<Real>& x) {                        \
-    return x.owner().apply(op::fn, {x});                    \
+#define CHAINRULE_UNARY_FUNCTION(fn)     \
+  template <real_number Real>            \
+  var<Real> fn(const var<Real>& x) {     \
+    return x.owner().apply(op::fn, {x}); \
   }
 CHAINRULE_UNARY_FUNCTION(exp)
 CHAINRULE_UNARY_FUNCTION(log)
@@ -268,7 +281,9 @@ CHAINRULE_UNARY_FUNCTION(step)
 
 /// x^y with a real exponent (x must be positive).
 template <real_number Real>
-var<Real> pow(const var<Real>& x, const var<Real>& y) { return detail::common_graph(x, y).apply(op::pow, {x, y}); }
+var<Real> pow(const var<Real>& x, const var<Real>& y) {
+  return detail::common_graph(x, y).apply(op::pow, {x, y});
+}
 /// x^n with an integer exponent (any x; n < 0 needs x != 0).
 template <real_number Real>
 var<Real> pow(const var<Real>& x, long n) {
@@ -284,9 +299,13 @@ var<Real> leaky_relu(const var<Real>& x, std::string_view alpha_decimal) {
   return x.owner().apply(op::leaky_relu, {x, x.owner().constant(alpha_decimal)});
 }
 template <real_number Real>
-var<Real> max(const var<Real>& a, const var<Real>& b) { return detail::common_graph(a, b).apply(op::max, {a, b}); }
+var<Real> max(const var<Real>& a, const var<Real>& b) {
+  return detail::common_graph(a, b).apply(op::max, {a, b});
+}
 template <real_number Real>
-var<Real> min(const var<Real>& a, const var<Real>& b) { return detail::common_graph(a, b).apply(op::min, {a, b}); }
+var<Real> min(const var<Real>& a, const var<Real>& b) {
+  return detail::common_graph(a, b).apply(op::min, {a, b});
+}
 
 /// One node summing all of `xs` (at least one).
 template <real_number Real>
@@ -302,11 +321,17 @@ template <real_number Real>
 std::vector<var<Real>> log_softmax(std::span<const var<Real>> xs);
 
 template <real_number Real>
-var<Real> sum(const std::vector<var<Real>>& xs) { return sum(std::span<const var<Real>>(xs)); }
+var<Real> sum(const std::vector<var<Real>>& xs) {
+  return sum(std::span<const var<Real>>(xs));
+}
 template <real_number Real>
-var<Real> logsumexp(const std::vector<var<Real>>& xs) { return logsumexp(std::span<const var<Real>>(xs)); }
+var<Real> logsumexp(const std::vector<var<Real>>& xs) {
+  return logsumexp(std::span<const var<Real>>(xs));
+}
 template <real_number Real>
-std::vector<var<Real>> softmax(const std::vector<var<Real>>& xs) { return softmax(std::span<const var<Real>>(xs)); }
+std::vector<var<Real>> softmax(const std::vector<var<Real>>& xs) {
+  return softmax(std::span<const var<Real>>(xs));
+}
 template <real_number Real>
 std::vector<var<Real>> log_softmax(const std::vector<var<Real>>& xs) {
   return log_softmax(std::span<const var<Real>>(xs));

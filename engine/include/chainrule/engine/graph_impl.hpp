@@ -65,7 +65,8 @@ template <real_number Real>
 var<Real> graph<Real>::apply(op o, std::span<const var<Real>> inputs) {
   std::vector<node_id> ids;
   ids.reserve(inputs.size());
-  for (const auto& v : inputs) ids.push_back(checked(v));
+  for (const auto& v : inputs)
+    ids.push_back(checked(v));
   return apply(o, std::span<const node_id>(ids));
 }
 
@@ -73,18 +74,23 @@ template <real_number Real>
 var<Real> graph<Real>::apply(op o, std::span<const node_id> inputs) {
   const op_info& meta = info(o);
   if (is_leaf(o)) throw usage_error("use input(), parameter() or constant() to make a leaf");
-  const bool arity_ok = meta.arity < 0 ? !inputs.empty() : inputs.size() == static_cast<std::size_t>(meta.arity);
+  const bool arity_ok =
+      meta.arity < 0 ? !inputs.empty() : inputs.size() == static_cast<std::size_t>(meta.arity);
   if (!arity_ok) {
     throw usage_error(std::string(meta.name) + " takes " +
-                      (meta.arity < 0 ? std::string("at least one input") : std::to_string(meta.arity) + " input(s)") +
+                      (meta.arity < 0 ? std::string("at least one input")
+                                      : std::to_string(meta.arity) + " input(s)") +
                       ", not " + std::to_string(inputs.size()));
   }
-  for (node_id in : inputs) at(in);
+  for (node_id in : inputs)
+    at(in);
   if (o == op::powi) {
     const auto e = at(inputs[1]);
-    if (ops_[e] != op::constant) throw usage_error("the exponent of an integer power must be a constant");
+    if (ops_[e] != op::constant)
+      throw usage_error("the exponent of an integer power must be a constant");
     const Real& n = values_[e];
-    if (Real(scalar_traits<Real>::to_long(n)) != n) throw usage_error("the exponent of an integer power must be an integer");
+    if (Real(scalar_traits<Real>::to_long(n)) != n)
+      throw usage_error("the exponent of an integer power must be an integer");
   }
   if (ops_.size() >= std::numeric_limits<std::uint32_t>::max() - 1) {
     throw usage_error("the graph is full (2^32 nodes)");
@@ -128,7 +134,8 @@ void graph<Real>::set_name(node_id id, std::string_view name) {
   auto found = by_name_.find(name);
   if (found != by_name_.end()) {
     if (found->second == id) return;
-    throw usage_error("the name '" + std::string(name) + "' is already used by " + describe(found->second));
+    throw usage_error("the name '" + std::string(name) + "' is already used by " +
+                      describe(found->second));
   }
   if (auto old = names_.find(i); old != names_.end()) by_name_.erase(old->second);
   names_[i] = std::string(name);
@@ -178,7 +185,8 @@ void graph<Real>::set_value(node_id leaf, std::string_view decimal) {
 template <real_number Real>
 inline void graph<Real>::set_value(node_id leaf, const Real& value) {
   const auto i = at(leaf);
-  if (!is_leaf(ops_[i])) throw usage_error("only a leaf can be set; " + describe(leaf) + " is computed");
+  if (!is_leaf(ops_[i]))
+    throw usage_error("only a leaf can be set; " + describe(leaf) + " is computed");
   if (!scalar_traits<Real>::is_finite(value)) throw usage_error("a leaf value must be finite");
   typename scalar_traits<Real>::precision_scope scope(digits_);
   values_[i] = value;
@@ -233,8 +241,13 @@ template <real_number Real>
 void graph<Real>::evaluate(std::size_t i) {
   const std::uint32_t begin = arg_begin_[i];
   const std::uint32_t end = arg_begin_[i + 1];
-  kernel_io<Real> io{values_.data(), std::span<const node_id>(args_.data() + begin, end - begin), values_[i],
-                     partials_.data() + begin, scratch_.data(), units_.data(), false};
+  kernel_io<Real> io{values_.data(),
+                     std::span<const node_id>(args_.data() + begin, end - begin),
+                     values_[i],
+                     partials_.data() + begin,
+                     scratch_.data(),
+                     units_.data(),
+                     false};
   if (const char* problem = ops::evaluate(ops_[i], io)) fail(i, problem);
 }
 
@@ -256,8 +269,10 @@ void graph<Real>::forward() {
     if (is_leaf(o)) continue;
     const std::uint32_t begin = arg_begin[i];
     const std::uint32_t end = arg_begin[i + 1];
-    kernel_io<Real> io{values, std::span<const node_id>(args + begin, end - begin), values[i],
-                       partials + begin, scratch, units, true};
+    kernel_io<Real> io{values,    std::span<const node_id>(args + begin, end - begin),
+                       values[i], partials + begin,
+                       scratch,   units,
+                       true};
     if (const char* problem = ops::evaluate(o, io)) fail(i, problem);
   }
 }
@@ -283,7 +298,8 @@ void graph<Real>::backward(node_id output) {
     // +0, as 0 + (-0) would be. Adjoints that get no contribution are zeroed when the sweep
     // reaches them.
     touched_.assign(n, 0);
-    for (std::size_t i = root + 1; i < n; ++i) adjoints_[i] = 0;
+    for (std::size_t i = root + 1; i < n; ++i)
+      adjoints_[i] = 0;
     adjoints_[root] = units_[1];
     touched_[root] = 1;
     for (std::size_t i = root + 1; i-- > 0;) {
@@ -323,7 +339,8 @@ void graph<Real>::backward(node_id output) {
       }
     }
   } else {
-    for (auto& a : adjoints_) a = 0;
+    for (auto& a : adjoints_)
+      a = 0;
     adjoints_[root] = 1;
     for (std::size_t i = root + 1; i-- > 0;) {
       const Real& a = adjoints_[i];
@@ -331,8 +348,8 @@ void graph<Real>::backward(node_id output) {
       if (!scalar_traits<Real>::is_finite(a)) throw overflowed(i);
       const std::uint32_t end = arg_begin_[i + 1];
       for (std::uint32_t k = arg_begin_[i]; k < end; ++k) {
-        scalar_traits<Real>::add_product(adjoints_[static_cast<std::size_t>(args_[k])], partials_[k],
-                                         a, product);
+        scalar_traits<Real>::add_product(adjoints_[static_cast<std::size_t>(args_[k])],
+                                         partials_[k], a, product);
       }
     }
   }
@@ -367,7 +384,8 @@ std::vector<var<Real>> softmax(std::span<const var<Real>> xs) {
   const var<Real> lse = logsumexp(xs);
   std::vector<var<Real>> out;
   out.reserve(xs.size());
-  for (const auto& x : xs) out.push_back(x.owner().apply(op::softmax, {x, lse}));
+  for (const auto& x : xs)
+    out.push_back(x.owner().apply(op::softmax, {x, lse}));
   return out;
 }
 
@@ -376,7 +394,8 @@ std::vector<var<Real>> log_softmax(std::span<const var<Real>> xs) {
   const var<Real> lse = logsumexp(xs);
   std::vector<var<Real>> out;
   out.reserve(xs.size());
-  for (const auto& x : xs) out.push_back(x.owner().apply(op::log_softmax, {x, lse}));
+  for (const auto& x : xs)
+    out.push_back(x.owner().apply(op::log_softmax, {x, lse}));
   return out;
 }
 

@@ -2,8 +2,8 @@
 // The operations a node can hold, and what each one means for display.
 //
 // This header is the source of truth for names, arities and symbolic forms; the matching value and
-// partial-derivative kernels sit beside each entry's definition in ops.hpp. Exporters read only this
-// table (no templates), so adding an op means one enum entry plus one struct in ops.hpp.
+// partial-derivative kernels sit beside each entry's definition in ops.hpp. Exporters read only
+// this table (no templates), so adding an op means one enum entry plus one struct in ops.hpp.
 #pragma once
 
 #include <array>
@@ -85,6 +85,8 @@ const op_info& info(op o) noexcept;
 std::span<const op_info> all_op_infos() noexcept;
 
 /// Leaves have no inputs and are never recomputed.
-constexpr bool is_leaf(op o) noexcept { return o == op::input || o == op::parameter || o == op::constant; }
+constexpr bool is_leaf(op o) noexcept {
+  return o == op::input || o == op::parameter || o == op::constant;
+}
 
 }  // namespace chainrule

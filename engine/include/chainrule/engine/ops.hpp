@@ -22,12 +22,12 @@ namespace chainrule {
 /// Where a kernel reads its inputs and writes its results.
 template <class Real>
 struct kernel_io {
-  const Real* values;                     ///< every node's value, indexed by node
-  std::span<const node_id> inputs;        ///< the node's inputs
-  Real& out;                              ///< the node's value
-  Real* partial;                          ///< partial[k] = d out / d inputs[k]
-  Real* scratch;                          ///< kernel_scratch registers at the working precision
-  const Real* units;                      ///< 0, 1 and -1 at the working precision
+  const Real* values;               ///< every node's value, indexed by node
+  std::span<const node_id> inputs;  ///< the node's inputs
+  Real& out;                        ///< the node's value
+  Real* partial;                    ///< partial[k] = d out / d inputs[k]
+  Real* scratch;                    ///< kernel_scratch registers at the working precision
+  const Real* units;                ///< 0, 1 and -1 at the working precision
   /// True when the node's constant partials (the 1 and -1 of add, sub, neg, sum, log_softmax) are
   /// already stored, as in every forward() after the node was made: the kernel may skip them.
   bool constant_partials_stored = false;
@@ -58,23 +58,32 @@ using std::tanh;
 
 struct input_op {
   static constexpr op code = op::input;
-  static constexpr op_info info{"input", 0, notation::leaf, precedence::atom, "#0", "#0", {}, {}, {}};
+  static constexpr op_info info{"input", 0, notation::leaf, precedence::atom, "#0", "#0", {},
+                                {},      {}};
   template <class R>
-  static const char* eval(kernel_io<R>&) { return nullptr; }
+  static const char* eval(kernel_io<R>&) {
+    return nullptr;
+  }
 };
 
 struct parameter_op {
   static constexpr op code = op::parameter;
-  static constexpr op_info info{"param", 0, notation::leaf, precedence::atom, "#0", "#0", {}, {}, {}};
+  static constexpr op_info info{"param", 0, notation::leaf, precedence::atom, "#0", "#0", {},
+                                {},      {}};
   template <class R>
-  static const char* eval(kernel_io<R>&) { return nullptr; }
+  static const char* eval(kernel_io<R>&) {
+    return nullptr;
+  }
 };
 
 struct constant_op {
   static constexpr op code = op::constant;
-  static constexpr op_info info{"const", 0, notation::leaf, precedence::atom, "#0", "#0", {}, {}, {}};
+  static constexpr op_info info{"const", 0, notation::leaf, precedence::atom, "#0", "#0", {},
+                                {},      {}};
   template <class R>
-  static const char* eval(kernel_io<R>&) { return nullptr; }
+  static const char* eval(kernel_io<R>&) {
+    return nullptr;
+  }
 };
 
 // ---- arithmetic ----
@@ -82,8 +91,9 @@ struct constant_op {
 /// \f$ a + b \f$; partials \f$ 1, 1 \f$.
 struct add_op {
   static constexpr op code = op::add;
-  static constexpr op_info info{"add", 2, notation::infix, precedence::additive, "#1 + #2", "#1 + #2",
-                                {"1", "1"}, {"1", "1"}, {}};
+  static constexpr op_info info{"add",     2,         notation::infix, precedence::additive,
+                                "#1 + #2", "#1 + #2", {"1", "1"},      {"1", "1"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0) + io.x(1);
@@ -98,8 +108,9 @@ struct add_op {
 /// \f$ a - b \f$; partials \f$ 1, -1 \f$.
 struct sub_op {
   static constexpr op code = op::sub;
-  static constexpr op_info info{"sub", 2, notation::infix, precedence::additive, "#1 - #2", "#1 - #2",
-                                {"1", "-1"}, {"1", "-1"}, {}};
+  static constexpr op_info info{"sub",     2,         notation::infix, precedence::additive,
+                                "#1 - #2", "#1 - #2", {"1", "-1"},     {"1", "-1"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0) - io.x(1);
@@ -114,8 +125,15 @@ struct sub_op {
 /// \f$ a b \f$; partials \f$ b, a \f$.
 struct mul_op {
   static constexpr op code = op::mul;
-  static constexpr op_info info{"mul", 2, notation::infix, precedence::multiplicative, "#1*#2",
-                                "#1 \\cdot #2", {"#2", "#1"}, {"#2", "#1"}, {}};
+  static constexpr op_info info{"mul",
+                                2,
+                                notation::infix,
+                                precedence::multiplicative,
+                                "#1*#2",
+                                "#1 \\cdot #2",
+                                {"#2", "#1"},
+                                {"#2", "#1"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0) * io.x(1);
@@ -128,9 +146,15 @@ struct mul_op {
 /// \f$ a / b \f$; partials \f$ 1/b, -a/b^2 \f$.
 struct div_op {
   static constexpr op code = op::div;
-  static constexpr op_info info{"div", 2, notation::infix, precedence::multiplicative, "#1/#2",
-                                "\\frac{#1}{#2}", {"1/#2", "-#1/#2^2"},
-                                {"\\frac{1}{#2}", "-\\frac{#1}{#2^{2}}"}, {}};
+  static constexpr op_info info{"div",
+                                2,
+                                notation::infix,
+                                precedence::multiplicative,
+                                "#1/#2",
+                                "\\frac{#1}{#2}",
+                                {"1/#2", "-#1/#2^2"},
+                                {"\\frac{1}{#2}", "-\\frac{#1}{#2^{2}}"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     if (io.x(1) == 0) return "division by zero";
@@ -145,8 +169,8 @@ struct div_op {
 /// \f$ -a \f$; partial \f$ -1 \f$.
 struct neg_op {
   static constexpr op code = op::neg;
-  static constexpr op_info info{"neg", 1, notation::prefix, precedence::unary, "-#1", "-#1", {"-1"},
-                                {"-1"}, {}};
+  static constexpr op_info info{
+      "neg", 1, notation::prefix, precedence::unary, "-#1", "-#1", {"-1"}, {"-1"}, {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = -io.x(0);
@@ -158,12 +182,19 @@ struct neg_op {
 /// \f$ x^y \f$ for \f$ x > 0 \f$; partials \f$ y x^{y-1}, x^y \ln x \f$.
 struct pow_op {
   static constexpr op code = op::pow;
-  static constexpr op_info info{"pow", 2, notation::infix, precedence::power, "#1^#2", "{#1}^{#2}",
+  static constexpr op_info info{"pow",
+                                2,
+                                notation::infix,
+                                precedence::power,
+                                "#1^#2",
+                                "{#1}^{#2}",
                                 {"#2*#1^(#2 - 1)", "#0*log(#1)"},
-                                {"#2 \\, {#1}^{#2 - 1}", "#0 \\ln #1"}, {}};
+                                {"#2 \\, {#1}^{#2 - 1}", "#0 \\ln #1"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
-    if (!(io.x(0) > 0)) return "pow with a real exponent needs a positive base (use an integer exponent for x^n)";
+    if (!(io.x(0) > 0))
+      return "pow with a real exponent needs a positive base (use an integer exponent for x^n)";
     io.out = pow(io.x(0), io.x(1));
     io.scratch[0] = io.out / io.x(0);
     io.partial[0] = io.scratch[0] * io.x(1);
@@ -176,8 +207,14 @@ struct pow_op {
 /// \f$ x^n \f$ for an integer constant n; partial \f$ n x^{n-1} \f$ (and 0 for the exponent).
 struct powi_op {
   static constexpr op code = op::powi;
-  static constexpr op_info info{"pow", 2, notation::infix, precedence::power, "#1^#2", "{#1}^{#2}",
-                                {"#2*#1^(#2 - 1)", "0"}, {"#2 \\, {#1}^{#2 - 1}", "0"},
+  static constexpr op_info info{"pow",
+                                2,
+                                notation::infix,
+                                precedence::power,
+                                "#1^#2",
+                                "{#1}^{#2}",
+                                {"#2*#1^(#2 - 1)", "0"},
+                                {"#2 \\, {#1}^{#2 - 1}", "0"},
                                 "the exponent is a fixed integer: its partial is 0"};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
@@ -201,8 +238,8 @@ struct powi_op {
 /// \f$ e^x \f$; partial \f$ e^x \f$.
 struct exp_op {
   static constexpr op code = op::exp;
-  static constexpr op_info info{"exp", 1, notation::function, precedence::atom, "exp(#1)", "e^{#1}",
-                                {"#0"}, {"#0"}, {}};
+  static constexpr op_info info{
+      "exp", 1, notation::function, precedence::atom, "exp(#1)", "e^{#1}", {"#0"}, {"#0"}, {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = exp(io.x(0));
@@ -214,8 +251,15 @@ struct exp_op {
 /// \f$ \ln x \f$ for \f$ x > 0 \f$; partial \f$ 1/x \f$.
 struct log_op {
   static constexpr op code = op::log;
-  static constexpr op_info info{"log", 1, notation::function, precedence::atom, "log(#1)",
-                                "\\ln\\left(#1\\right)", {"1/#1"}, {"\\frac{1}{#1}"}, {}};
+  static constexpr op_info info{"log",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "log(#1)",
+                                "\\ln\\left(#1\\right)",
+                                {"1/#1"},
+                                {"\\frac{1}{#1}"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     if (!(io.x(0) > 0)) return "log of a number that is not positive";
@@ -228,8 +272,14 @@ struct log_op {
 /// \f$ \sqrt{x} \f$ for \f$ x > 0 \f$; partial \f$ 1/(2\sqrt{x}) \f$.
 struct sqrt_op {
   static constexpr op code = op::sqrt;
-  static constexpr op_info info{"sqrt", 1, notation::function, precedence::atom, "sqrt(#1)",
-                                "\\sqrt{#1}", {"1/(2*#0)"}, {"\\frac{1}{2 #0}"},
+  static constexpr op_info info{"sqrt",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "sqrt(#1)",
+                                "\\sqrt{#1}",
+                                {"1/(2*#0)"},
+                                {"\\frac{1}{2 #0}"},
                                 "sqrt(0) is an error: its derivative is infinite"};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
@@ -245,8 +295,14 @@ struct sqrt_op {
 /// \f$ |x| \f$; partial \f$ \operatorname{sign} x \f$, 0 at 0.
 struct abs_op {
   static constexpr op code = op::abs;
-  static constexpr op_info info{"abs", 1, notation::function, precedence::atom, "abs(#1)",
-                                "\\left|#1\\right|", {"sign(#1)"}, {"\\operatorname{sign}(#1)"},
+  static constexpr op_info info{"abs",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "abs(#1)",
+                                "\\left|#1\\right|",
+                                {"sign(#1)"},
+                                {"\\operatorname{sign}(#1)"},
                                 "abs'(0) = 0"};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
@@ -265,8 +321,15 @@ struct abs_op {
 /// \f$ \sin x \f$; partial \f$ \cos x \f$.
 struct sin_op {
   static constexpr op code = op::sin;
-  static constexpr op_info info{"sin", 1, notation::function, precedence::atom, "sin(#1)",
-                                "\\sin\\left(#1\\right)", {"cos(#1)"}, {"\\cos\\left(#1\\right)"}, {}};
+  static constexpr op_info info{"sin",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "sin(#1)",
+                                "\\sin\\left(#1\\right)",
+                                {"cos(#1)"},
+                                {"\\cos\\left(#1\\right)"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     if constexpr (std::is_floating_point_v<R>) {
@@ -286,8 +349,14 @@ struct sin_op {
 /// \f$ \cos x \f$; partial \f$ -\sin x \f$.
 struct cos_op {
   static constexpr op code = op::cos;
-  static constexpr op_info info{"cos", 1, notation::function, precedence::atom, "cos(#1)",
-                                "\\cos\\left(#1\\right)", {"-sin(#1)"}, {"-\\sin\\left(#1\\right)"},
+  static constexpr op_info info{"cos",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "cos(#1)",
+                                "\\cos\\left(#1\\right)",
+                                {"-sin(#1)"},
+                                {"-\\sin\\left(#1\\right)"},
                                 {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
@@ -307,8 +376,15 @@ struct cos_op {
 /// \f$ \tanh x \f$; partial \f$ 1 - \tanh^2 x \f$.
 struct tanh_op {
   static constexpr op code = op::tanh;
-  static constexpr op_info info{"tanh", 1, notation::function, precedence::atom, "tanh(#1)",
-                                "\\tanh\\left(#1\\right)", {"1 - #0^2"}, {"1 - {#0}^{2}"}, {}};
+  static constexpr op_info info{"tanh",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "tanh(#1)",
+                                "\\tanh\\left(#1\\right)",
+                                {"1 - #0^2"},
+                                {"1 - {#0}^{2}"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = tanh(io.x(0));
@@ -338,9 +414,15 @@ void logistic(R& out, const R& x, R* scratch, const R& one) {
 /// \f$ \sigma(x) = 1/(1 + e^{-x}) \f$; partial \f$ \sigma(x)(1 - \sigma(x)) \f$.
 struct sigmoid_op {
   static constexpr op code = op::sigmoid;
-  static constexpr op_info info{"sigmoid", 1, notation::function, precedence::atom, "sigmoid(#1)",
-                                "\\sigma\\left(#1\\right)", {"#0*(1 - #0)"},
-                                {"#0\\left(1 - #0\\right)"}, {}};
+  static constexpr op_info info{"sigmoid",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "sigmoid(#1)",
+                                "\\sigma\\left(#1\\right)",
+                                {"#0*(1 - #0)"},
+                                {"#0\\left(1 - #0\\right)"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     logistic(io.out, io.x(0), io.scratch, io.one());
@@ -353,9 +435,15 @@ struct sigmoid_op {
 /// \f$ \max(0, x) \f$; partial 1 for x > 0, else 0.
 struct relu_op {
   static constexpr op code = op::relu;
-  static constexpr op_info info{"relu", 1, notation::function, precedence::atom, "relu(#1)",
-                                "\\operatorname{ReLU}\\left(#1\\right)", {"[#1 > 0]"},
-                                {"[#1 > 0]"}, "relu'(0) = 0"};
+  static constexpr op_info info{"relu",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "relu(#1)",
+                                "\\operatorname{ReLU}\\left(#1\\right)",
+                                {"[#1 > 0]"},
+                                {"[#1 > 0]"},
+                                "relu'(0) = 0"};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     if (io.x(0) > 0) {
@@ -372,8 +460,12 @@ struct relu_op {
 /// x for x > 0, else \f$ \alpha x \f$; partials (1 or \f$\alpha\f$, 0 or x).
 struct leaky_relu_op {
   static constexpr op code = op::leaky_relu;
-  static constexpr op_info info{"leaky_relu", 2, notation::function, precedence::atom,
-                                "leaky_relu(#1, #2)", "\\operatorname{LReLU}_{#2}\\left(#1\\right)",
+  static constexpr op_info info{"leaky_relu",
+                                2,
+                                notation::function,
+                                precedence::atom,
+                                "leaky_relu(#1, #2)",
+                                "\\operatorname{LReLU}_{#2}\\left(#1\\right)",
                                 {"(#1 > 0 ? 1 : #2)", "(#1 > 0 ? 0 : #1)"},
                                 {"\\begin{cases}1 & #1 > 0\\\\ #2 & #1 \\le 0\\end{cases}",
                                  "\\begin{cases}0 & #1 > 0\\\\ #1 & #1 \\le 0\\end{cases}"},
@@ -396,9 +488,15 @@ struct leaky_relu_op {
 /// \f$ \ln(1 + e^x) \f$; partial \f$ \sigma(x) \f$.
 struct softplus_op {
   static constexpr op code = op::softplus;
-  static constexpr op_info info{"softplus", 1, notation::function, precedence::atom, "softplus(#1)",
-                                "\\ln\\left(1 + e^{#1}\\right)", {"sigmoid(#1)"},
-                                {"\\sigma\\left(#1\\right)"}, {}};
+  static constexpr op_info info{"softplus",
+                                1,
+                                notation::function,
+                                precedence::atom,
+                                "softplus(#1)",
+                                "\\ln\\left(1 + e^{#1}\\right)",
+                                {"sigmoid(#1)"},
+                                {"\\sigma\\left(#1\\right)"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     // ln(1 + e^x) = x + ln(1 + e^-x): the form that cannot overflow for either sign.
@@ -419,8 +517,9 @@ struct softplus_op {
 /// Heaviside step: 1 for x >= 0, else 0; partial 0 (the perceptron rule does not use it).
 struct step_op {
   static constexpr op code = op::step;
-  static constexpr op_info info{"step", 1, notation::function, precedence::atom, "step(#1)",
-                                "H\\left(#1\\right)", {"0"}, {"0"}, "step(0) = 1; step' = 0"};
+  static constexpr op_info info{
+      "step", 1,     notation::function,      precedence::atom, "step(#1)", "H\\left(#1\\right)",
+      {"0"},  {"0"}, "step(0) = 1; step' = 0"};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     if (io.x(0) >= 0) {
@@ -436,9 +535,15 @@ struct step_op {
 /// \f$ \max(a, b) \f$; the partial goes to a on ties.
 struct max_op {
   static constexpr op code = op::max;
-  static constexpr op_info info{"max", 2, notation::function, precedence::atom, "max(#1, #2)",
-                                "\\max\\left(#1, #2\\right)", {"[#1 >= #2]", "[#1 < #2]"},
-                                {"[#1 \\ge #2]", "[#1 < #2]"}, "ties: the partial goes to the first"};
+  static constexpr op_info info{"max",
+                                2,
+                                notation::function,
+                                precedence::atom,
+                                "max(#1, #2)",
+                                "\\max\\left(#1, #2\\right)",
+                                {"[#1 >= #2]", "[#1 < #2]"},
+                                {"[#1 \\ge #2]", "[#1 < #2]"},
+                                "ties: the partial goes to the first"};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     const bool first = io.x(0) >= io.x(1);
@@ -452,9 +557,15 @@ struct max_op {
 /// \f$ \min(a, b) \f$; the partial goes to a on ties.
 struct min_op {
   static constexpr op code = op::min;
-  static constexpr op_info info{"min", 2, notation::function, precedence::atom, "min(#1, #2)",
-                                "\\min\\left(#1, #2\\right)", {"[#1 <= #2]", "[#1 > #2]"},
-                                {"[#1 \\le #2]", "[#1 > #2]"}, "ties: the partial goes to the first"};
+  static constexpr op_info info{"min",
+                                2,
+                                notation::function,
+                                precedence::atom,
+                                "min(#1, #2)",
+                                "\\min\\left(#1, #2\\right)",
+                                {"[#1 <= #2]", "[#1 > #2]"},
+                                {"[#1 \\le #2]", "[#1 > #2]"},
+                                "ties: the partial goes to the first"};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     const bool first = io.x(0) <= io.x(1);
@@ -470,14 +581,17 @@ struct min_op {
 /// \f$ \sum_j x_j \f$; every partial 1.
 struct sum_op {
   static constexpr op code = op::sum;
-  static constexpr op_info info{"sum", -1, notation::function, precedence::atom, "sum(#*)",
-                                "\\sum\\left(#*\\right)", {"1"}, {"1"}, {}};
+  static constexpr op_info info{
+      "sum", -1, notation::function, precedence::atom, "sum(#*)", "\\sum\\left(#*\\right)", {"1"},
+      {"1"}, {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0);
-    for (std::size_t k = 1; k < io.inputs.size(); ++k) io.out += io.x(k);
+    for (std::size_t k = 1; k < io.inputs.size(); ++k)
+      io.out += io.x(k);
     if (!io.constant_partials_stored) {
-      for (std::size_t k = 0; k < io.inputs.size(); ++k) io.partial[k] = io.one();
+      for (std::size_t k = 0; k < io.inputs.size(); ++k)
+        io.partial[k] = io.one();
     }
     return nullptr;
   }
@@ -486,9 +600,15 @@ struct sum_op {
 /// \f$ \ln \sum_j e^{x_j} \f$; partials \f$ e^{x_k - \mathrm{lse}} \f$ (the softmax).
 struct logsumexp_op {
   static constexpr op code = op::logsumexp;
-  static constexpr op_info info{"logsumexp", -1, notation::function, precedence::atom,
-                                "logsumexp(#*)", "\\ln \\sum e^{\\left(#*\\right)}",
-                                {"exp(#k - #0)"}, {"e^{#k - #0}"}, {}};
+  static constexpr op_info info{"logsumexp",
+                                -1,
+                                notation::function,
+                                precedence::atom,
+                                "logsumexp(#*)",
+                                "\\ln \\sum e^{\\left(#*\\right)}",
+                                {"exp(#k - #0)"},
+                                {"e^{#k - #0}"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     // Shift by the largest input so no exponential overflows.
@@ -517,8 +637,15 @@ struct logsumexp_op {
 /// Component i of a softmax: \f$ e^{x_i - \mathrm{lse}} \f$ given the group's logsumexp node.
 struct softmax_op {
   static constexpr op code = op::softmax;
-  static constexpr op_info info{"softmax", 2, notation::function, precedence::atom, "exp(#1 - #2)",
-                                "e^{#1 - #2}", {"#0", "-#0"}, {"#0", "-#0"}, {}};
+  static constexpr op_info info{"softmax",
+                                2,
+                                notation::function,
+                                precedence::atom,
+                                "exp(#1 - #2)",
+                                "e^{#1 - #2}",
+                                {"#0", "-#0"},
+                                {"#0", "-#0"},
+                                {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.scratch[0] = io.x(0) - io.x(1);
@@ -532,8 +659,9 @@ struct softmax_op {
 /// Component i of a log-softmax: \f$ x_i - \mathrm{lse} \f$ given the group's logsumexp node.
 struct log_softmax_op {
   static constexpr op code = op::log_softmax;
-  static constexpr op_info info{"log_softmax", 2, notation::infix, precedence::additive, "#1 - #2",
-                                "#1 - #2", {"1", "-1"}, {"1", "-1"}, {}};
+  static constexpr op_info info{"log_softmax",        2,           notation::infix,
+                                precedence::additive, "#1 - #2",   "#1 - #2",
+                                {"1", "-1"},          {"1", "-1"}, {}};
   template <class R>
   static const char* eval(kernel_io<R>& io) {
     io.out = io.x(0) - io.x(1);
@@ -557,7 +685,8 @@ template <std::size_t... I>
 constexpr bool in_enum_order(std::index_sequence<I...>) {
   return ((static_cast<std::size_t>(std::tuple_element_t<I, all>::code) == I) && ...);
 }
-static_assert(in_enum_order(std::make_index_sequence<op_count>{}), "ops::all must follow the op enum");
+static_assert(in_enum_order(std::make_index_sequence<op_count>{}),
+              "ops::all must follow the op enum");
 
 template <class R>
 using kernel = const char* (*)(kernel_io<R>&);
@@ -569,7 +698,8 @@ constexpr std::array<kernel<R>, op_count> make_kernels(std::index_sequence<I...>
 
 /// The kernel of each op, indexed by the op's enum value.
 template <class R>
-inline constexpr std::array<kernel<R>, op_count> kernels = make_kernels<R>(std::make_index_sequence<op_count>{});
+inline constexpr std::array<kernel<R>, op_count> kernels =
+    make_kernels<R>(std::make_index_sequence<op_count>{});
 
 template <class T, class... U>
 inline constexpr bool is_one_of = (std::is_same_v<T, U> || ...);
@@ -580,9 +710,9 @@ inline constexpr bool is_one_of = (std::is_same_v<T, U> || ...);
 /// can produce an infinite partial next to a finite value, e.g. d log(x)/dx at a subnormal x.
 template <class Op>
 inline constexpr bool bounded_partials =
-    is_one_of<Op, input_op, parameter_op, constant_op, add_op, sub_op, mul_op, neg_op, exp_op, abs_op,
-              sin_op, cos_op, tanh_op, sigmoid_op, relu_op, leaky_relu_op, softplus_op, step_op, max_op,
-              min_op, sum_op, logsumexp_op, softmax_op, log_softmax_op>;
+    is_one_of<Op, input_op, parameter_op, constant_op, add_op, sub_op, mul_op, neg_op, exp_op,
+              abs_op, sin_op, cos_op, tanh_op, sigmoid_op, relu_op, leaky_relu_op, softplus_op,
+              step_op, max_op, min_op, sum_op, logsumexp_op, softmax_op, log_softmax_op>;
 
 /// The partial of `o` with respect to its input k when it is the constant 1 or -1 (add, sum, sub,
 /// neg, log_softmax), else 0: the reverse sweep then adds or subtracts the adjoint without
@@ -621,7 +751,8 @@ template <class Op, class R>
 }
 
 template <class R, std::size_t... I>
-[[gnu::always_inline]] inline const char* evaluate(op o, kernel_io<R>& io, std::index_sequence<I...>) {
+[[gnu::always_inline]] inline const char* evaluate(op o, kernel_io<R>& io,
+                                                   std::index_sequence<I...>) {
   const char* problem = nullptr;
   static_cast<void>(((static_cast<std::size_t>(o) == I &&
                       (problem = evaluate<std::tuple_element_t<I, all>>(io), true)) ||

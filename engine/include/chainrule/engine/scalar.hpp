@@ -39,7 +39,9 @@ struct scalar_traits<double> {
   /// Decimal digits that always survive a round trip through double.
   static constexpr unsigned max_digits = 17;
 
-  static double from_decimal(std::string_view text, unsigned /*digits*/) { return parse_double(text); }
+  static double from_decimal(std::string_view text, unsigned /*digits*/) {
+    return parse_double(text);
+  }
   static std::string format(double x, const number_format& fmt) { return format_decimal(x, fmt); }
   static bool is_finite(double x) { return std::isfinite(x); }
   /// The exact decimal expansion of x (for converting to a wider type without loss).
