@@ -52,17 +52,9 @@ TEST_CASE("examples/digits.chain learns the held-out digits", "[trace][lang][dig
   o.reduction = batch_reduction::mean;
   const std::uint64_t per_epoch = batches_per_epoch(train->rows(), t.batch_size);
   CHECK(per_epoch == 90);  // 89 batches of 16 and one of 13
-#ifdef CHAINRULE_SANITIZED_BUILD
-  o.steps = per_epoch;  // one epoch: the sanitizers make the file's three take too long
-  const double wanted = 0.5;
-#else
   o.steps = t.count * per_epoch;
   const double wanted = 0.8;
-#endif
-  // The trainer without run(): run() also records the worked example of a 5,000-node graph,
-  // which takes far longer than the training itself. Even so the trainer's own recorder (the
-  // symbolic forms of every node) dominates: about 25 s of CPU in a RelWithDebInfo build, the
-  // 270 batch updates of 16 rows well under one.
+  // The trainer without run(): the worked example of a 5,000-node graph is not needed here.
   trainer<double> training(*low.graph, low.objective, o);
   for (std::uint64_t k = 0; k < o.steps; ++k)
     training.step();
