@@ -58,6 +58,8 @@ struct common_options {
   CLI::Option* decimals_option = nullptr;
   CLI::Option* digits_option = nullptr;
   CLI::Option* title_option = nullptr;
+  bool certify = false;
+  unsigned certify_max_digits = 1000;
   chainrule::cli::run_limits limits;
   bool progress = false;
 
@@ -66,6 +68,7 @@ struct common_options {
     if (precision_option->count() > 0) n.precision = precision;
     if (decimals_option->count() > 0) n.decimals = decimals;
     if (digits_option->count() > 0) n.digits = digits;
+    if (certify) n.certify_max_digits = certify_max_digits;
     return n;
   }
   [[nodiscard]] std::optional<std::string> shown_title() const {
@@ -160,6 +163,14 @@ void add_common(CLI::App& command, common_options& o) {
   o.decimals_option->excludes(o.digits_option);
   o.title_option = command.add_option(
       "--title", o.title, "Title of the worked example (default: the file's first comment line)");
+  command.add_flag("--certify", o.certify,
+                   "Guarantee every digit shown: run again at rising precision until consecutive "
+                   "runs agree on every number (docs/certify.md); a digit that cannot be "
+                   "certified is not shown");
+  command
+      .add_option("--certify-max-digits", o.certify_max_digits,
+                  "The highest precision --certify tries, in significant digits (default 1000)")
+      ->check(CLI::Range(11u, 10000u));
   add_limits(command, o.limits);
   command.add_flag("--progress", o.progress,
                    "Show the training's progress (update, loss) on stderr while it runs");
@@ -184,10 +195,16 @@ void print_warnings(const std::vector<chainrule::lang::diagnostic>& warnings) {
   if (!warnings.empty()) std::cerr << chainrule::lang::format(warnings);
 }
 
+void print_certification(const std::vector<std::string>& report) {
+  for (const std::string& line : report)
+    std::cerr << line << '\n';
+}
+
 int run_command(const common_options& o, std::size_t width) {
   const chainrule::cli::model_run r =
       chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits, feedback_for(o));
   print_warnings(r.warnings);
+  print_certification(r.certify_report);
   ex::text_options text;
   text.width = width;
   std::cout << ex::to_text(r.document, text);
@@ -208,6 +225,7 @@ int render_command(const common_options& o, const render_options& r) {
   const chainrule::cli::model_run run =
       chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits, feedback_for(o));
   print_warnings(run.warnings);
+  print_certification(run.certify_report);
 
   ex::output_set outputs(run.inputs);
   // Refuse a bad destination before any slow work (pdflatex, Graphviz).
@@ -396,6 +414,9 @@ int main(int argc, char** argv) {
     std::cerr << e.what();
     return exit_model;
   } catch (const usage_error& e) {
+    error(e.what());
+    return exit_usage;
+  } catch (const chainrule::cli::settings_error& e) {
     error(e.what());
     return exit_usage;
   } catch (const ex::output_error& e) {

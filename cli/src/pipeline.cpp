@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "pipeline.hpp"
 
+#include "certify.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -109,7 +111,7 @@ void check_model_limits(const lang::program& p, const lang::checked_model& m,
                         const number_settings& numbers, const run_limits& limits) {
   if (!m.precision.binary_double && m.precision.digits > limits.max_precision_digits) {
     if (numbers.precision) {
-      throw std::invalid_argument(fmt::format(
+      throw settings_error(fmt::format(
           "--precision {}: over this run's limit of {} digits (--max-precision changes it)",
           *numbers.precision, limits.max_precision_digits));
     }
@@ -167,7 +169,7 @@ void apply(const number_settings& numbers, lang::checked_model& m) {
       const auto [end, error] = std::from_chars(p.data(), p.data() + p.size(), digits);
       if (error != std::errc() || end != p.data() + p.size() ||
           digits < lang::min_precision_digits || digits > lang::max_precision_digits) {
-        throw std::invalid_argument(fmt::format(
+        throw settings_error(fmt::format(
             "--precision {}: expected 'double' or a number of significant digits from {} to {}", p,
             lang::min_precision_digits, lang::max_precision_digits));
       }
@@ -188,7 +190,8 @@ void apply(const number_settings& numbers, lang::checked_model& m) {
 // `evaluate` directives, after training, with the parameters it left in the graph.
 template <class Real>
 void add_evaluations(const lang::program& p, const lang::checked_model& m,
-                     const lang::lowered_model<Real>& low, trace::document& doc) {
+                     const lang::lowered_model<Real>& low, trace::document& doc,
+                     unsigned exact_digits) {
   for (const lang::evaluate_setting& e : m.evaluations) {
     const lang::data_set* data = m.find_data_set(e.data_set);
     if (data == nullptr) {
@@ -204,6 +207,7 @@ void add_evaluations(const lang::program& p, const lang::checked_model& m,
       options.outputs.push_back(low.node(output));
     options.targets = low.targets;
     options.display = low.display_format();
+    options.exact_digits = exact_digits;
     try {
       doc.evaluations.push_back(trace::evaluate(*low.graph, low.objective, options));
     } catch (const usage_error& error) {
@@ -219,7 +223,7 @@ void add_evaluations(const lang::program& p, const lang::checked_model& m,
 template <class Real>
 trace::document run_lowered(const lang::program& p, const lang::checked_model& m,
                             const std::string& title, const run_limits& limits,
-                            const run_feedback& feedback) {
+                            const run_feedback& feedback, unsigned exact_digits) {
   lang::lowered_model<Real> low = lang::lower<Real>(m);
   graph<Real>& g = *low.graph;
   lang::dropout_control<Real> dropout(m, low);
@@ -234,6 +238,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
   record.display = low.display_format();
   record.targets = low.targets;
   record.parameters = low.params;
+  record.exact_digits = exact_digits;
 
   if (!low.train) {
     const lang::source_location where =
@@ -242,7 +247,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
       g.forward();
       g.backward(low.objective);
       trace::document doc = trace::record(g, low.objective, record);
-      add_evaluations(p, m, low, doc);
+      add_evaluations(p, m, low, doc, exact_digits);
       return doc;
     } catch (const evaluation_error& e) {
       throw lang::model_error({error_at(p.source, where, e.what())});
@@ -289,7 +294,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
   options.on_progress = feedback.progress;
   try {
     trace::document doc = trace::run(g, low.objective, options);
-    add_evaluations(p, m, low, doc);
+    add_evaluations(p, m, low, doc, exact_digits);
     return doc;
   } catch (const usage_error& e) {
     throw lang::model_error({error_at(p.source, t.location, e.what())});
@@ -310,6 +315,128 @@ lang::model_error with_source_lines(const lang::model_error& e, const lang::prog
   return lang::model_error(std::move(diagnostics));
 }
 
+// `exact_digits`: as record_options::exact_digits.
+trace::document run_at(const lang::program& p, const lang::checked_model& m,
+                       const std::string& title, const run_limits& limits,
+                       const run_feedback& feedback, unsigned exact_digits = 0) {
+  return m.precision.binary_double
+             ? run_lowered<double>(p, m, title, limits, feedback, exact_digits)
+             : run_lowered<mp_real>(p, m, title, limits, feedback, exact_digits);
+}
+
+// Digits written beyond a certification run's own precision, so that its binary rounding error
+// shows in number::exact: two runs then differ there unless the result is exact.
+constexpr unsigned certify_guard_digits = 10;
+
+unsigned certify_exact_digits(const lang::precision_setting& precision) {
+  return (precision.binary_double ? 17 : precision.digits) + certify_guard_digits;
+}
+
+std::string precision_name(const lang::precision_setting& precision) {
+  return precision.binary_double ? std::string("double precision")
+                                 : fmt::format("{} significant digits", precision.digits);
+}
+
+// --certify: the model at its own precision, then at twice the digits, and so on up to
+// `max_digits`, until two consecutive runs certify every number shown (certify.hpp). The result
+// is the more precise run of that pair; a number still uncertified at the highest precision
+// shows only the digits its last two runs share, followed by "...".
+trace::document run_certified(const lang::program& p, const lang::checked_model& m,
+                              const std::string& title, const run_limits& limits,
+                              const run_feedback& feedback, unsigned max_digits,
+                              std::vector<std::string>& report) {
+  const unsigned own_digits = m.precision.binary_double ? 17 : m.precision.digits;
+  if (max_digits <= own_digits || max_digits > limits.max_precision_digits) {
+    throw settings_error(fmt::format(
+        "--certify-max-digits {}: expected more than the model's {} significant digits and at "
+        "most {} (--max-precision)",
+        max_digits, own_digits, limits.max_precision_digits));
+  }
+  // A run that fails at the model's precision (a difference that cancels to exactly zero, then
+  // divides) may succeed with more digits: that is part of what certification is for.
+  std::optional<trace::document> own;
+  try {
+    own = run_at(p, m, title, limits, feedback, certify_exact_digits(m.precision));
+  } catch (const lang::model_error& e) {
+    const std::string first = e.diagnostics().empty() ? "" : e.diagnostics().front().message;
+    report.push_back(
+        fmt::format("at the model's {} the run fails: {}", precision_name(m.precision), first));
+  }
+  std::optional<trace::document> lower = own;
+  lang::checked_model level = m;
+  unsigned digits = own_digits;
+  while (true) {
+    const lang::precision_setting lower_precision = level.precision;
+    digits = std::min(max_digits, std::max(2 * digits, 34u));
+    level.precision.binary_double = false;
+    level.precision.digits = digits;
+    const bool last = digits == max_digits;
+    trace::document higher =
+        run_at(p, level, title, limits, feedback, certify_exact_digits(level.precision));
+    if (!lower) {
+      if (last) {
+        throw lang::model_error({error_at(
+            p.source, m.precision.location,
+            fmt::format("cannot certify: only the run at {} succeeded, and certifying needs two",
+                        precision_name(level.precision)),
+            "a higher --certify-max-digits")});
+      }
+      lower = std::move(higher);
+      continue;
+    }
+    const precision_comparison pair = compare_runs(higher, *lower, last);
+    if (!pair.same_shape) {
+      if (!last) {
+        lower = std::move(higher);
+        continue;
+      }
+      throw lang::model_error({error_at(
+          p.source, m.precision.location,
+          fmt::format("cannot certify: the runs at {} and {} take different courses ({})",
+                      precision_name(lower_precision), precision_name(level.precision),
+                      pair.shape_difference),
+          "a model whose course (updates made, classes predicted) does not hang on rounding")});
+    }
+    if (pair.uncertified > 0 && !last) {
+      lower = std::move(higher);
+      continue;
+    }
+
+    std::string how = fmt::format("every number shown agrees between runs at {} and {}",
+                                  precision_name(lower_precision), precision_name(level.precision));
+    if (pair.uncertified > 0) {
+      how = fmt::format(
+          "runs at {} and {} certify {} of the {} numbers shown; the other {} show only the "
+          "digits both runs share, followed by an ellipsis",
+          precision_name(lower_precision), precision_name(level.precision),
+          pair.numbers - pair.uncertified, pair.numbers, pair.uncertified);
+    }
+    report.push_back("certified: " + how);
+    for (const std::string& example : pair.examples)
+      report.push_back("  not certified: " + example);
+    if (own) {
+      const precision_comparison own_errors = shown_differences(higher, *own);
+      if (!own_errors.same_shape) {
+        how += fmt::format("; at the model's {} the run takes another course",
+                           precision_name(m.precision));
+        report.push_back(fmt::format("at the model's {} the run takes another course: {}",
+                                     precision_name(m.precision), own_errors.shape_difference));
+      } else if (own_errors.uncertified > 0) {
+        how += fmt::format("; the model's {} alone shows {} of them with other digits",
+                           precision_name(m.precision), own_errors.uncertified);
+        report.push_back(fmt::format(
+            "the model's {} alone shows {} of the {} numbers with other digits (certified, then "
+            "the model's):",
+            precision_name(m.precision), own_errors.uncertified, own_errors.numbers));
+        for (const std::string& example : own_errors.examples)
+          report.push_back("  " + example);
+      }
+    }
+    higher.config.certification = how;
+    return higher;
+  }
+}
+
 model_run run_program(const lang::program& p, const std::filesystem::path& file,
                       const number_settings& numbers, const std::optional<std::string>& title,
                       const run_limits& limits, const run_feedback& feedback) {
@@ -325,9 +452,10 @@ model_run run_program(const lang::program& p, const std::filesystem::path& file,
     if (!d.file.empty()) result.inputs.emplace_back(d.file);
   }
   const std::string shown_title = title ? *title : title_of(p, file);
-  result.document = m.precision.binary_double
-                        ? run_lowered<double>(p, m, shown_title, limits, feedback)
-                        : run_lowered<mp_real>(p, m, shown_title, limits, feedback);
+  result.document = numbers.certify_max_digits
+                        ? run_certified(p, m, shown_title, limits, feedback,
+                                        *numbers.certify_max_digits, result.certify_report)
+                        : run_at(p, m, shown_title, limits, feedback);
   return result;
 }
 

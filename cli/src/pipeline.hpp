@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,12 +18,22 @@
 
 namespace chainrule::cli {
 
+/// A command-line setting that cannot work with this model (a precision over the run's limit, a
+/// certification limit below the model's precision): a usage error, exit code 2.
+class settings_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 /// Number settings from the command line; each one given replaces the file's directive.
 struct number_settings {
   /// "double", or the number of significant decimal digits ("100").
   std::optional<std::string> precision;
   std::optional<unsigned> decimals;  ///< display N decimals
   std::optional<unsigned> digits;    ///< display N significant digits
+  /// Certify every number shown (docs/certify.md): run again at rising precision, up to this
+  /// many significant digits, until consecutive runs certify every number. Empty: one run.
+  std::optional<unsigned> certify_max_digits;
 };
 
 /// Resource limits of one run, so that a hostile or mistaken file gets a clear error instead of
@@ -52,6 +63,8 @@ struct model_run {
   std::vector<std::filesystem::path> inputs;
   /// Warnings of the checker, for stderr.
   std::vector<lang::diagnostic> warnings;
+  /// With --certify: what the certification found, one line each, for stderr.
+  std::vector<std::string> certify_report;
 };
 
 /// Runs the model in `file`. `title` replaces the title taken from the file (its first comment
@@ -60,7 +73,8 @@ struct model_run {
 /// Throws lang::model_error for anything wrong with the model, located in the file where
 /// possible: syntax and check errors, unsafe LaTeX in a `symbol` line, values that cannot be
 /// computed, optimizer settings the training run rejects, a model over one of the `limits`.
-/// Throws std::invalid_argument for a `precision` setting out of range.
+/// Throws settings_error for a `precision` setting out of range, and for a certification limit no
+/// higher than the model's own precision.
 [[nodiscard]] model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
                                   const std::optional<std::string>& title,
                                   const run_limits& limits = {}, const run_feedback& feedback = {});

@@ -138,6 +138,7 @@ ordered_json write(const trace::settings& s) {
     j["batch_size"] = s.batch_size;
     j["batch_reduction"] = s.batch_reduction;
   }
+  if (!s.certification.empty()) j["certification"] = s.certification;
   return j;
 }
 
@@ -567,6 +568,8 @@ trace::settings read_settings(const json& j, const std::string& path) {
     s.batch_size = read_integer<std::uint64_t>(member(j, "batch_size", path), path + "/batch_size");
     s.batch_reduction = read_string(member(j, "batch_reduction", path), path + "/batch_reduction");
   }
+  if (const json* certification = optional_member(j, "certification"))
+    s.certification = read_string(*certification, path + "/certification");
   return s;
 }
 

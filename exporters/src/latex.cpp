@@ -591,6 +591,8 @@ void writer::summary() {
   s += fmt::format("Working precision: {}; numbers are shown rounded to {} ({}).",
                    lt::escape_text(c.precision), lt::escape_text(c.display.description),
                    lt::escape_text(rounding));
+  if (!c.certification.empty())
+    s += fmt::format(" Certified: {}.", lt::escape_text(c.certification));
   paragraph(s);
   if (!c.optimizer.name.empty()) {
     std::string o;

@@ -214,7 +214,11 @@ struct decimal_parts {
   std::string_view fraction;  // without the point
   bool has_point = false;
   std::string_view exponent;  // digits with an optional sign, empty if none
+  // Ends in "…": the digits are only those a certified run could guarantee (trace::settings).
+  bool uncertified_tail = false;
 };
+
+constexpr std::string_view ellipsis = "\xE2\x80\xA6";  // U+2026 in UTF-8
 
 decimal_parts parse_decimal(std::string_view shown) {
   decimal_parts parts;
@@ -237,7 +241,11 @@ decimal_parts parse_decimal(std::string_view shown) {
       ++i;
     parts.fraction = shown.substr(fraction_start, i - fraction_start);
   }
-  if (parts.integer.empty() && parts.fraction.empty()) fail();
+  if (shown.substr(i).starts_with(ellipsis)) {
+    parts.uncertified_tail = true;
+    i += ellipsis.size();
+  }
+  if (parts.integer.empty() && parts.fraction.empty() && !parts.uncertified_tail) fail();
   if (i < shown.size() && (shown[i] == 'e' || shown[i] == 'E')) {
     const std::size_t exponent_start = ++i;
     if (i < shown.size() && (shown[i] == '-' || shown[i] == '+')) ++i;
@@ -248,6 +256,10 @@ decimal_parts parse_decimal(std::string_view shown) {
     parts.exponent = shown.substr(exponent_start, i - exponent_start);
   }
   if (i != shown.size()) fail();
+  // "…" alone stands for a number none of whose digits is certified: nothing may go with it.
+  if (parts.integer.empty() && parts.fraction.empty() &&
+      (shown.front() != ellipsis.front() || !parts.exponent.empty()))
+    fail();
   return parts;
 }
 
@@ -546,6 +558,7 @@ bool is_long_number(std::string_view shown, const number_format& format) {
 
 std::string math_number(std::string_view shown, const number_format& format) {
   const decimal_parts parts = parse_decimal(shown);
+  if (parts.integer.empty() && parts.fraction.empty()) return "\\ldots";
   std::string out;
   out.reserve(shown.size() * 2);
   if (parts.negative) out += '-';
@@ -563,6 +576,7 @@ std::string math_number(std::string_view shown, const number_format& format) {
       append_grouped(out, parts.fraction, format.group, true);
     }
   }
+  if (parts.uncertified_tail) out += "\\ldots";
   if (!parts.exponent.empty()) {
     std::string_view exponent = parts.exponent;
     const bool minus = exponent.front() == '-';
@@ -576,6 +590,7 @@ std::string math_number(std::string_view shown, const number_format& format) {
 
 std::string plot_number(std::string_view shown, std::size_t significant) {
   const decimal_parts parts = parse_decimal(shown);
+  if (parts.integer.empty() && parts.fraction.empty()) return "nan";
   std::string digits = std::string(parts.integer) + std::string(parts.fraction);
   const std::size_t first = digits.find_first_not_of('0');
   std::size_t kept_until = first == std::string::npos ? digits.size() : first + significant;

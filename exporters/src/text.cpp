@@ -224,6 +224,7 @@ void text_writer::summary() {
   std::replace(rounding.begin(), rounding.end(), '_', ' ');
   line(fmt::format("Precision:  {}; numbers shown rounded to {} ({})", c.precision,
                    c.display.description, rounding));
+  if (!c.certification.empty()) line("Certified:  " + printable(c.certification));
   if (!c.optimizer.name.empty()) {
     std::string o = "Optimizer:  " + c.optimizer.name;
     if (!c.optimizer.hyper.empty()) {

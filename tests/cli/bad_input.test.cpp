@@ -270,7 +270,7 @@ TEST_CASE("limits on nodes, work, trace size and precision have flags", "[cli][l
           "changes the limit\n");
     const process_result flag = run_generated("input x = 1\nf = x\ndifferentiate f\n",
                                               {"--precision", "500", "--max-precision", "100"});
-    CHECK(flag.exit_code == 1);
+    CHECK(flag.exit_code == 2);
     CHECK(flag.err ==
           "chainrule: error: --precision 500: over this run's limit of 100 digits "
           "(--max-precision changes it)\n");

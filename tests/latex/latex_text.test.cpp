@@ -165,6 +165,20 @@ TEST_CASE("numbers are typeset from their digits", "[latex][numbers]") {
     const std::string m = lt::math_number(e);
     CHECK(latex_test::count(m, "\\allowbreak") == 199);
   }
+  SECTION("a certified run's uncertified tail becomes \\ldots") {
+    CHECK(lt::math_number("0.12\xE2\x80\xA6") == "0.12\\ldots");
+    CHECK(lt::math_number("-4.2\xE2\x80\xA6"
+                          "e-18") == "-4.2\\ldots \\times 10^{-18}");
+    CHECK(lt::math_number("\xE2\x80\xA6") == "\\ldots");
+    CHECK(lt::plot_number("0.12\xE2\x80\xA6") == "0.12");
+    CHECK(lt::plot_number("\xE2\x80\xA6") == "nan");
+    CHECK_THROWS_AS(lt::math_number("0.1\xE2\x80\xA6"
+                                    "5"),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(lt::math_number("-\xE2\x80\xA6"
+                                    "e5"),
+                    std::invalid_argument);
+  }
   SECTION("anything else is refused") {
     CHECK_THROWS_AS(lt::math_number("abc"), std::invalid_argument);
     CHECK_THROWS_AS(lt::math_number("1.2.3"), std::invalid_argument);

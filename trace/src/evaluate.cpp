@@ -162,7 +162,8 @@ evaluation evaluate(graph<Real>& g, node_id loss, const evaluation_options& opti
     target_columns.push_back(static_cast<std::size_t>(found - options.data.columns.begin()));
   }
   const std::size_t rows = options.data.values.size() / columns;
-  const number_format exact = number_format::significant(static_cast<int>(g.digits()));
+  const number_format exact = number_format::significant(
+      static_cast<int>(options.exact_digits == 0 ? g.digits() : options.exact_digits));
   const auto num = [&](const Real& x) -> number {
     return {g.format(x, exact), g.format(x, options.display)};
   };

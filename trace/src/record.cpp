@@ -13,12 +13,14 @@ namespace detail {
 
 template <real_number Real>
 recorder<Real>::recorder(const graph<Real>& g, node_id loss, const std::vector<node_id>& targets,
-                         const std::vector<node_id>& parameters, const number_format& display)
+                         const std::vector<node_id>& parameters, const number_format& display,
+                         unsigned exact_digits)
     : g_(&g),
       loss_(static_cast<std::uint32_t>(loss)),
       n_(g.size()),
       display_(display),
-      exact_format_(number_format::significant(static_cast<int>(g.digits()))) {
+      exact_format_(number_format::significant(
+          static_cast<int>(exact_digits == 0 ? g.digits() : exact_digits))) {
   if (loss_ >= n_)
     throw usage_error("the loss node " + std::to_string(loss_) + " does not exist in the graph");
   typename scalar_traits<Real>::precision_scope scope(g.digits());
@@ -465,7 +467,7 @@ document recorder<Real>::model(const record_options& options) const {
   doc.config.precision = scalar_traits<Real>::has_runtime_precision
                              ? std::to_string(g_->digits()) + " digits"
                              : "double";
-  doc.config.digits = g_->digits();
+  doc.config.digits = static_cast<unsigned>(exact_format_.count);
   doc.config.display = describe_display(display_);
   doc.loss = loss_;
 
@@ -866,7 +868,8 @@ template class recorder<mp_real>;
 
 template <real_number Real>
 document record_model(const graph<Real>& g, node_id loss, const record_options& options) {
-  detail::recorder<Real> r(g, loss, options.targets, options.parameters, options.display);
+  detail::recorder<Real> r(g, loss, options.targets, options.parameters, options.display,
+                           options.exact_digits);
   return r.model(options);
 }
 
@@ -907,7 +910,8 @@ template <real_number Real>
 snapshot record_snapshot(const graph<Real>& g, const document& model) {
   check_model(g, model);
   detail::recorder<Real> r(g, static_cast<node_id>(model.loss), targets_of(model),
-                           parameters_of(model), format_of(model.config.display));
+                           parameters_of(model), format_of(model.config.display),
+                           model.config.digits);
   return r.take_snapshot();
 }
 
@@ -915,13 +919,15 @@ template <real_number Real>
 iteration record_iteration(const graph<Real>& g, const document& model, std::uint64_t index) {
   check_model(g, model);
   detail::recorder<Real> r(g, static_cast<node_id>(model.loss), targets_of(model),
-                           parameters_of(model), format_of(model.config.display));
+                           parameters_of(model), format_of(model.config.display),
+                           model.config.digits);
   return r.record(detail::graph_view(g, model.loss), index);
 }
 
 template <real_number Real>
 document record(const graph<Real>& g, node_id loss, const record_options& options) {
-  detail::recorder<Real> r(g, loss, options.targets, options.parameters, options.display);
+  detail::recorder<Real> r(g, loss, options.targets, options.parameters, options.display,
+                           options.exact_digits);
   document doc = r.model(options);
   doc.iterations.push_back(r.record(detail::graph_view(g, r.loss()), 1));
   doc.config.traced = {1};

@@ -70,7 +70,8 @@ template <real_number Real>
 class recorder {
  public:
   recorder(const graph<Real>& g, node_id loss, const std::vector<node_id>& targets,
-           const std::vector<node_id>& parameters, const number_format& display);
+           const std::vector<node_id>& parameters, const number_format& display,
+           unsigned exact_digits = 0);
 
   const graph<Real>& source_graph() const { return *g_; }
   std::uint32_t loss() const { return loss_; }

@@ -133,7 +133,7 @@ trainer<Real>::impl::impl(graph<Real>& graph_ref, node_id loss_node, run_options
       loss(static_cast<std::uint32_t>(loss_node)),
       options(std::move(opts)),
       rec(graph_ref, loss_node, options.record.targets, options.record.parameters,
-          options.record.display),
+          options.record.display, options.record.exact_digits),
       opt(options.optimizer, rec.parameters().size(), graph_ref.digits()),
       params(rec.parameters()) {
   typename traits::precision_scope scope(g.digits());

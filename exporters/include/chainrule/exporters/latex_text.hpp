@@ -76,8 +76,9 @@ struct number_format {
 /// A decimal string from the trace (`-0.0190491`, `1.25e-7`, `0.29837...` with 1000 digits) as
 /// math-mode LaTeX. Long numbers get a thin space and a permitted line break (`\allowbreak`)
 /// between digit groups, so that inside inline math they wrap onto as many lines as needed.
-/// The digits are copied, never re-read as a binary number. Throws std::invalid_argument when
-/// `shown` is not a decimal number.
+/// The digits are copied, never re-read as a binary number. A certified run's "…" after the
+/// digits (digits that could not be certified, trace::settings::certification) becomes `\ldots`.
+/// Throws std::invalid_argument when `shown` is not a decimal number.
 [[nodiscard]] std::string math_number(std::string_view shown, const number_format& format = {});
 
 /// True when `shown` starts with a minus sign (so a caller can parenthesise it after an
@@ -85,7 +86,9 @@ struct number_format {
 [[nodiscard]] bool is_negative(std::string_view shown) noexcept;
 
 /// `shown` cut (not rounded) to at most `significant` significant digits, keeping its
-/// exponent, for plot coordinates that pgfplots reads with its own limited float parser.
+/// exponent, for plot coordinates that pgfplots reads with its own limited float parser. A
+/// certified run's "…" is dropped; "…" alone (no digit certified) gives "nan", which pgfplots
+/// leaves out of the plot.
 [[nodiscard]] std::string plot_number(std::string_view shown, std::size_t significant = 8);
 
 // ---------------------------------------------------------------------------------------------

@@ -213,6 +213,12 @@ struct settings {
   std::uint64_t data_rows = 0;
   std::uint64_t batch_size = 1;
   std::string batch_reduction = "sum";
+  /// Empty unless the numbers were certified (`chainrule run --certify`, docs/certify.md): then
+  /// how, e.g. "every number shown agrees between runs at 17 and 34 significant digits". A shown
+  /// number whose last digits could not be certified ends with "…" (U+2026) after the digits that
+  /// could, before any exponent: "0.12…", "4.2…e-18"; `exact` is then still the most precise
+  /// run's value.
+  std::string certification;
 
   friend bool operator==(const settings&, const settings&) = default;
 };

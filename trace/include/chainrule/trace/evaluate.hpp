@@ -21,6 +21,7 @@ struct evaluation_options {
   std::vector<node_id> targets;  ///< what they are compared with
   number_format display = number_format::decimals(9);
   std::size_t listed_rows = 20;  ///< per-row predictions for sets up to this many rows
+  unsigned exact_digits = 0;     ///< of number::exact; 0: the graph's precision (record_options)
 };
 
 /// Which classifier `outputs` and `targets` make over `values` (row-major over `columns`), as

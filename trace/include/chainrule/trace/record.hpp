@@ -24,12 +24,17 @@ namespace chainrule::trace {
 struct record_options {
   std::string title;
   std::string source = "C++ API";
-  /// How `number::shown` is rounded; `number::exact` always has the graph's full precision.
+  /// How `number::shown` is rounded; `number::exact` has the graph's full precision (or
+  /// exact_digits).
   number_format display = number_format::decimals(9);
   /// Inputs that are targets (t1, t2): shown as such and used by the perceptron rule.
   std::vector<node_id> targets;
   /// Parameters that are trained, in any order; empty means every op::parameter leaf.
   std::vector<node_id> parameters;
+  /// Significant digits of `number::exact` (settings::digits); 0: the graph's precision. More
+  /// digits than the graph computes with show its binary rounding error, which certification
+  /// (cli/src/certify.hpp) needs to see.
+  unsigned exact_digits = 0;
 };
 
 /// The part of a document that does not change with the values: title, precision and display
