@@ -3,41 +3,9 @@
 # Expected numbers: tests/check/data/seed_slides_1.txt is checked in tests/check/check.test.cpp
 # (its two typos, 23 marks out of 25); here the command's exit codes, streams and files.
 cmake_minimum_required(VERSION 3.25)
-
-foreach(var CHAINRULE CASE SOURCE_DIR WORK_DIR)
-  if(NOT DEFINED ${var})
-    message(FATAL_ERROR "check_case.cmake needs -D${var}=...")
-  endif()
-endforeach()
-
-file(REMOVE_RECURSE "${WORK_DIR}")
-file(MAKE_DIRECTORY "${WORK_DIR}")
+include(${CMAKE_CURRENT_LIST_DIR}/case_support.cmake)
 set(mazur "${SOURCE_DIR}/examples/mazur.chain")
 set(slides "${SOURCE_DIR}/tests/check/data/seed_slides_1.txt")
-find_program(PDFTOTEXT pdftotext)
-find_program(PDFLATEX pdflatex)
-
-function(chainrule)
-  execute_process(COMMAND "${CHAINRULE}" ${ARGN}
-                  WORKING_DIRECTORY "${WORK_DIR}"
-                  RESULT_VARIABLE code OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
-  set(rc "${code}" PARENT_SCOPE)
-  set(out "${stdout}" PARENT_SCOPE)
-  set(err "${stderr}" PARENT_SCOPE)
-endfunction()
-
-function(expect_rc expected)
-  if(NOT rc STREQUAL "${expected}")
-    message(FATAL_ERROR "expected exit code ${expected}, got ${rc}\nstdout:\n${out}\nstderr:\n${err}")
-  endif()
-endfunction()
-
-function(expect_contains text needle what)
-  string(FIND "${text}" "${needle}" at)
-  if(at EQUAL -1)
-    message(FATAL_ERROR "${what} lacks '${needle}':\n${text}")
-  endif()
-endfunction()
 
 if(CASE STREQUAL "check_report")
   # Wrong answers are a result, not a failure: exit 0, the report on stdout, nothing on stderr.
