@@ -172,3 +172,47 @@ TEST_CASE("examples/neuron004.chain: seed 004's neuron, 10,000 full-batch iterat
   CHECK(agrees(prediction.exact, ref_value(ref, "neuron004.prediction_100"), 40));
   CHECK(prediction.shown == "0.99993703");
 }
+
+TEST_CASE("examples/mazur_derivatives.chain: shown derivatives at the initial parameters",
+          "[trace][examples][show]") {
+  // dE_total/dw5: Mazur's published 0.082167041 (mazur.ref, mpmath); the second derivatives and
+  // dE_total/dout_o1: show.ref, mpmath closed forms checked against mp.diff.
+  const auto mazur = read_reference("mazur.ref");
+  const auto show = read_reference("show.ref");
+  const trace::document doc = run_example("mazur_derivatives.chain");
+  REQUIRE(doc.derivatives.size() == 4);
+  const trace::shown_derivative& w5 = doc.derivatives[0];
+  CHECK(w5.written == "d(E_total)/d(w5)");
+  CHECK(w5.of == quantity(doc, "E_total"));
+  CHECK(w5.wrt == std::vector<trace::quantity_index>{
+                      static_cast<trace::quantity_index>(quantity(doc, "w5"))});
+  // The form of the seed slides' derivation.
+  CHECK(w5.text == "-(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1");
+  CHECK(agrees(w5.value.exact, ref_value(mazur, "dE_total/dw5"), 48));
+  CHECK(w5.value.shown == "0.082167041");
+  CHECK(w5.evaluated_at == "the initial parameters");
+
+  const trace::shown_derivative& out = doc.derivatives[1];
+  CHECK(out.written == "d(E_total)/d(out_o1)");
+  CHECK(out.text == "-(t1 - out_o1)");
+  CHECK(agrees(out.value.exact, ref_value(show, "d(E_total)/d(out_o1)"), 48));
+
+  const trace::shown_derivative& mixed = doc.derivatives[2];
+  CHECK(mixed.written == "d2(E_total)/d(w1)d(w2)");
+  CHECK(mixed.wrt.size() == 2);
+  CHECK(agrees(mixed.value.exact, ref_value(show, "d2(E_total)/d(w1)d(w2)"), 48));
+  CHECK(mixed.value.shown == "-0.000006043");
+
+  const trace::shown_derivative& square = doc.derivatives[3];
+  CHECK(square.written == "d2(E_total)/d(w1)^2");
+  CHECK(agrees(square.value.exact, ref_value(show, "d2(E_total)/d(w1)^2"), 48));
+
+  // Showing derivatives leaves the worked example as it was: the same run without them.
+  trace::document plain = run_example("mazur.chain");
+  trace::document shown = doc;
+  shown.derivatives.clear();
+  shown.title = plain.title;
+  shown.source = plain.source;
+  CHECK(shown == plain);
+  CHECK(run_example("mazur_derivatives.chain") == doc);  // deterministic
+}
