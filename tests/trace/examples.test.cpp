@@ -3,10 +3,14 @@
 // pipeline). Expected numbers: tests/reference/examples.ref, computed by make_references.py
 // (make_examples) from each example's formulas in mpmath, and the lecture's data (seed 002).
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "pipeline.hpp"
 #include "support.hpp"
@@ -215,4 +219,60 @@ TEST_CASE("examples/mazur_derivatives.chain: shown derivatives at the initial pa
   shown.source = plain.source;
   CHECK(shown == plain);
   CHECK(run_example("mazur_derivatives.chain") == doc);  // deterministic
+}
+
+namespace {
+
+// Runs `text` as a model file in a directory of this process's own, removed afterwards.
+trace::document run_text(const std::string& name, const std::string& text) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("chainrule-show-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path file = dir / name;
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << text;
+  }
+  trace::document doc = cli::run_model(file, {}, std::nullopt).document;
+  std::filesystem::remove_all(dir);
+  return doc;
+}
+
+}  // namespace
+
+TEST_CASE("show with differentiate is taken at the one pass shown", "[trace][show]") {
+  // micrograd's neuron: o = tanh(n) with n = atanh(1/sqrt(2)), so 1 - o^2 = 1/2 and
+  // do/dw1 = (1 - o^2)*x1 = 1/2 * 2 = 1 (closed form; the bias is given to 16 digits, so the
+  // value is 1 to about 16 digits).
+  const trace::document doc = run_text("show_differentiate.chain",
+                                       "precision 50\n"
+                                       "input x1 = 2, x2 = 0\n"
+                                       "param w1 = -3, w2 = 1\n"
+                                       "param b = 6.8813735870195432\n"
+                                       "n = x1*w1 + x2*w2 + b\n"
+                                       "o = tanh(n)\n"
+                                       "differentiate o\n"
+                                       "show d(o)/d(w1)\n");
+  REQUIRE(doc.derivatives.size() == 1);
+  CHECK(doc.derivatives[0].evaluated_at.empty());
+  CHECK(agrees(doc.derivatives[0].value.exact, "1", 15));
+  CHECK(doc.derivatives[0].text.find("o^2") != std::string::npos);
+}
+
+TEST_CASE("show with training on a data set is taken at the first row", "[trace][show]") {
+  // E = 1/2 (t - w x)^2, dE/dw = -(t - w x) x. Row 1 (x = 2, t = 1) with w = 0.25:
+  // -(1 - 0.5)*2 = -1; the declared x = 0, t = 0 would give 0, row 2 (x = 3, t = 0) 2.25.
+  const trace::document doc =
+      run_text("show_data.chain",
+               "input x = 0\n"
+               "target t = 0\n"
+               "param w = 0.25\n"
+               "y = w*x\n"
+               "E = 1/2*(t - y)^2\n"
+               "data rows(x, t) = [[2, 1], [3, 0]]\n"
+               "show d(E)/d(w)\n"
+               "train minimize E using sgd(lr = 0.1) for 2 steps on rows\n");
+  REQUIRE(doc.derivatives.size() == 1);
+  CHECK(doc.derivatives[0].evaluated_at == "the initial parameters and the first data row");
+  CHECK(agrees(doc.derivatives[0].value.exact, "-1", 40));
 }
