@@ -437,7 +437,7 @@ struct show_of_close : close_paren {};
 struct show_slash : one<'/'> {};
 struct show_wrt : identifier {};
 struct show_wrt_close : close_paren {};
-struct show_power : number_token {};
+struct show_power : pegtl::plus<pegtl::digit> {};
 struct show_caret : one<'^'> {};
 struct show_factor_open : seq<one<'d'>, star<one<' ', '\t'>>, one<'('>> {};
 struct show_factor_rule : if_must<show_factor_open, ws, show_wrt, ws, show_wrt_close,

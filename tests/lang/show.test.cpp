@@ -44,6 +44,10 @@ TEST_CASE("show items parse and check in source order, normalised", "[lang][show
   CHECK(m.shows[3].text == "d3(z)/d(w)^2d(v_1)");
   CHECK(m.shows[3].wrt == std::vector<std::string>{"w", "w", "v_1"});
   CHECK(m.shows[4].wrt == std::vector<std::string>{"h"});
+  // The normalised text reads back as the same derivative.
+  const checked_model again = check_text(model + "show " + m.shows[3].text + "\n");
+  REQUIRE(again.shows.size() == 1);
+  CHECK(again.shows[0].wrt == m.shows[3].wrt);
 }
 
 TEST_CASE("show works with differentiate, and a quantity may be named show", "[lang][show]") {
