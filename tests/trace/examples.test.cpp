@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -275,4 +276,21 @@ TEST_CASE("show with training on a data set is taken at the first row", "[trace]
   REQUIRE(doc.derivatives.size() == 1);
   CHECK(doc.derivatives[0].evaluated_at == "the initial parameters and the first data row");
   CHECK(agrees(doc.derivatives[0].value.exact, "-1", 40));
+}
+
+TEST_CASE("show in a training run uses update 1's dropout masks", "[trace][show]") {
+  // examples/dropout_l2.chain drops hidden unit 2 (mask [1, 0, 1]), so E's only dependence on
+  // W_h_2_1 and W_y_1_2 is the L2 term 0.01*(sum of squares): dE/dW_h_2_1 = 0.01*2*(-0.3) =
+  // -0.006 and dE/dW_y_1_2 = 0.01*2*(-0.2) = -0.004 (closed forms). Without the mask, unit 2
+  // would add -(t - y)*hd_2 to the second.
+  std::ifstream in(std::string(CHAINRULE_SOURCE_DIR) + "/examples/dropout_l2.chain");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text += "show d(E)/d(W_h_2_1), d(E)/d(W_y_1_2), d(E)/d(W_h_1_1)\n";
+  const trace::document doc = run_text("show_dropout.chain", text);
+  REQUIRE(doc.derivatives.size() == 3);
+  CHECK(agrees(doc.derivatives[0].value.exact, "-0.006", 45));
+  CHECK(agrees(doc.derivatives[1].value.exact, "-0.004", 45));
+  // Symbolic and numeric reverse mode agree on the gradient the first update used.
+  const auto w = quantity(doc, "W_h_1_1");
+  CHECK(agrees(doc.derivatives[2].value.exact, doc.iterations.at(0).gradients.at(w).exact, 45));
 }
