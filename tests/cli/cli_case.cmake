@@ -125,6 +125,11 @@ elseif(CASE STREQUAL "run_show")
   expect_contains("${out}" "  d2(E_total)/d(w1)d(w2) =" "show run")
   expect_contains("${out}" "  d2(E_total)/d(w1)^2 =" "show run")
   set(first "${out}")
+  chainrule(run "${derivatives}" --precision double)
+  expect_rc(0)
+  expect_contains("${out}"
+                  "  d(E_total)/d(w5) = -(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1 = 0.082167041\n"
+                  "show run in double")
   chainrule(run "${derivatives}")
   if(NOT out STREQUAL first)
     message(FATAL_ERROR "two runs of ${derivatives} differ")
