@@ -20,6 +20,7 @@
 #include "chainrule/lang/lang.hpp"
 #include "chainrule/trace/evaluate.hpp"
 #include "chainrule/trace/record.hpp"
+#include "chainrule/trace/show.hpp"
 #include "chainrule/trace/train.hpp"
 
 namespace chainrule::cli {
@@ -220,6 +221,53 @@ void add_evaluations(const lang::program& p, const lang::checked_model& m,
   }
 }
 
+// `show` directives. derive() appends nodes to the graph it differentiates, so the derivatives
+// are made on a second lowering of the model, which leaves the graph the document was recorded
+// from as it is. A training run's derivatives are taken where its first update starts: the
+// initial parameters, the first data row, update 1's dropout masks.
+template <class Real>
+void add_shows(const lang::program& p, const lang::checked_model& m, trace::document& doc) {
+  if (m.shows.empty()) return;
+  lang::lowered_model<Real> low = lang::lower<Real>(m);
+  graph<Real>& g = *low.graph;
+  for (const auto& [name, latex] : m.symbols) {
+    if (const auto node = low.nodes.find(name); node != low.nodes.end()) {
+      g.set_symbol(node->second, latex);
+    }
+  }
+  std::string at;
+  if (low.train) {
+    at = "the initial parameters";
+    lang::dropout_control<Real> dropout(m, low);
+    if (!dropout.empty()) dropout.training(1);
+    if (low.train->data_set) {
+      const lang::data_set* data = m.find_data_set(*low.train->data_set);
+      if (data != nullptr && data->rows() > 0) {
+        at += " and the first data row";
+        for (std::size_t c = 0; c < data->columns.size(); ++c) {
+          g.set_value(low.node(data->columns[c]), scalar_traits<Real>::from_decimal(
+                                                      std::string(data->value(0, c)), g.digits()));
+        }
+      }
+    }
+  }
+  for (const lang::show_setting& s : m.shows) {
+    try {
+      g.forward();
+      std::vector<node_id> wrt;
+      for (const std::string& w : s.wrt)
+        wrt.push_back(low.node(w));
+      trace::shown_derivative d = trace::show_derivative(g, doc.quantities.size(), low.node(s.of),
+                                                         wrt, s.text, low.display_format());
+      d.evaluated_at = at;
+      doc.derivatives.push_back(std::move(d));
+    } catch (const evaluation_error& e) {
+      throw lang::model_error(
+          {error_at(p.source, s.location, fmt::format("cannot show {}: {}", s.text, e.what()))});
+    }
+  }
+}
+
 template <class Real>
 trace::document run_lowered(const lang::program& p, const lang::checked_model& m,
                             const std::string& title, const run_limits& limits,
@@ -248,6 +296,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
       g.backward(low.objective);
       trace::document doc = trace::record(g, low.objective, record);
       add_evaluations(p, m, low, doc, exact_digits);
+      add_shows<Real>(p, m, doc);
       return doc;
     } catch (const evaluation_error& e) {
       throw lang::model_error({error_at(p.source, where, e.what())});
@@ -295,6 +344,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
   try {
     trace::document doc = trace::run(g, low.objective, options);
     add_evaluations(p, m, low, doc, exact_digits);
+    add_shows<Real>(p, m, doc);
     return doc;
   } catch (const usage_error& e) {
     throw lang::model_error({error_at(p.source, t.location, e.what())});

@@ -309,6 +309,19 @@ ordered_json write(const trace::evaluation& e) {
   return j;
 }
 
+ordered_json write(const trace::shown_derivative& d) {
+  ordered_json j = ordered_json::object();
+  j["written"] = d.written;
+  j["of"] = d.of;
+  j["wrt"] = d.wrt;
+  j["text"] = d.text;
+  j["latex"] = d.latex;
+  j["symbols"] = d.symbols;
+  j["value"] = write(d.value);
+  j["evaluated_at"] = d.evaluated_at;
+  return j;
+}
+
 ordered_json write(const trace::document& doc) {
   ordered_json quantities = ordered_json::array();
   for (std::size_t q = 0; q < doc.quantities.size(); ++q) {
@@ -349,6 +362,13 @@ ordered_json write(const trace::document& doc) {
     for (const trace::evaluation& e : doc.evaluations)
       evaluations.push_back(write(e));
     j["evaluations"] = std::move(evaluations);
+  }
+  // Likewise only with `show` directives.
+  if (!doc.derivatives.empty()) {
+    ordered_json derivatives = ordered_json::array();
+    for (const trace::shown_derivative& d : doc.derivatives)
+      derivatives.push_back(write(d));
+    j["derivatives"] = std::move(derivatives);
   }
   return j;
 }
@@ -733,6 +753,19 @@ trace::evaluation read_evaluation(const json& j, const std::string& path) {
   return e;
 }
 
+trace::shown_derivative read_shown_derivative(const json& j, const std::string& path) {
+  trace::shown_derivative d;
+  d.written = read_string(member(j, "written", path), path + "/written");
+  d.of = read_integer<quantity_index>(member(j, "of", path), path + "/of");
+  d.wrt = read_integers<quantity_index>(member(j, "wrt", path), path + "/wrt");
+  d.text = read_string(member(j, "text", path), path + "/text");
+  d.latex = read_string(member(j, "latex", path), path + "/latex");
+  d.symbols = read_integers<quantity_index>(member(j, "symbols", path), path + "/symbols");
+  d.value = read_number(member(j, "value", path), path + "/value");
+  d.evaluated_at = read_string(member(j, "evaluated_at", path), path + "/evaluated_at");
+  return d;
+}
+
 // ---- checking references ------------------------------------------------------------------------
 
 // Exporters index vectors with the numbers in a document, so a document read from a file is
@@ -762,6 +795,14 @@ class reference_check {
     forward_steps(doc_.final_steps, "/final_steps");
     for (std::size_t i = 0; i < doc_.evaluations.size(); ++i)
       evaluation(doc_.evaluations[i], "/evaluations/" + std::to_string(i));
+    for (std::size_t i = 0; i < doc_.derivatives.size(); ++i) {
+      const std::string at = "/derivatives/" + std::to_string(i);
+      const trace::shown_derivative& d = doc_.derivatives[i];
+      index(d.of, at + "/of");
+      if (d.wrt.empty()) fail(at + "/wrt", "expected at least one quantity");
+      indices(d.wrt, at + "/wrt");
+      indices(d.symbols, at + "/symbols");
+    }
   }
 
  private:
@@ -955,6 +996,9 @@ trace::document read_document(const json& j) {
   doc.final_steps = read_array(member(j, "final_steps", ""), "/final_steps", read_forward_step);
   if (const json* evaluations = optional_member(j, "evaluations")) {
     doc.evaluations = read_array(*evaluations, "/evaluations", read_evaluation);
+  }
+  if (const json* derivatives = optional_member(j, "derivatives")) {
+    doc.derivatives = read_array(*derivatives, "/derivatives", read_shown_derivative);
   }
   reference_check(doc).run();
   return doc;

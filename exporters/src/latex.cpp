@@ -359,6 +359,7 @@ class writer {
   void error_after(const trace::iteration& it);
   void loss_history();
   void evaluation(const trace::evaluation& e);
+  void derivatives();
   [[nodiscard]] std::string loss_symbol() const { return symbol(doc_.loss); }
   [[nodiscard]] bool uses_target(quantity_index q) const;
 
@@ -1058,6 +1059,108 @@ void writer::loss_history() {
   }
 }
 
+// The LaTeX of a shown derivative with each `#k` replaced by the k-th quantity's symbol, in
+// pieces a long line may break before: a top-level + or - of a sum, or a \cdot of a product.
+std::vector<std::string> shown_pieces(const trace::shown_derivative& d,
+                                      const std::vector<std::string>& symbols) {
+  std::string tex;
+  for (std::size_t i = 0; i < d.latex.size(); ++i) {
+    if (d.latex[i] != '#' || i + 1 >= d.latex.size() || d.latex[i + 1] < '0' ||
+        d.latex[i + 1] > '9') {
+      tex += d.latex[i];
+      continue;
+    }
+    std::size_t k = 0;
+    while (i + 1 < d.latex.size() && d.latex[i + 1] >= '0' && d.latex[i + 1] <= '9') {
+      k = k * 10 + static_cast<std::size_t>(d.latex[i + 1] - '0');
+      ++i;
+    }
+    const bool known = k >= 1 && k <= d.symbols.size() && d.symbols[k - 1] < symbols.size();
+    // Braced, so that a symbol with its own subscript takes a power as one atom.
+    tex += known ? "{" + symbols[d.symbols[k - 1]] + "}" : "?";
+  }
+  // Where a line may break: before a + or - or \cdot outside braces, and outside any
+  // \left...\right group shorter than long_group characters (TeX cannot break inside a group,
+  // and breaking a short factor such as (1 - out_{o1}) reads badly).
+  constexpr std::size_t long_group = 60;
+  const std::string_view all(tex);
+  std::vector<bool> breakable(tex.size(), true);
+  std::vector<std::size_t> open;
+  int braces = 0;
+  for (std::size_t i = 0; i < tex.size(); ++i) {
+    if (tex[i] == '{') ++braces;
+    if (tex[i] == '}') --braces;
+    if (braces != 0) breakable[i] = false;
+    if (all.substr(i).starts_with("\\left")) open.push_back(i);
+    if (all.substr(i).starts_with("\\right") && !open.empty()) {
+      const std::size_t from = open.back();
+      open.pop_back();
+      if (i - from < long_group) {
+        std::fill(breakable.begin() + static_cast<std::ptrdiff_t>(from),
+                  breakable.begin() + static_cast<std::ptrdiff_t>(i), false);
+      }
+    }
+  }
+  std::vector<std::string> pieces;
+  std::string current;
+  int depth = 0;
+  bool inside_group = false;
+  for (std::size_t i = 0; i < tex.size(); ++i) {
+    const std::string_view rest = all.substr(i);
+    if (rest.starts_with("\\left")) ++depth;
+    if (rest.starts_with("\\right")) --depth;
+    const bool split =
+        breakable[i] && !current.empty() &&
+        (rest.starts_with(" + ") || rest.starts_with(" - ") || rest.starts_with(" \\cdot "));
+    if (split) {
+      inside_group = inside_group || depth > 0;
+      pieces.push_back(std::move(current));
+      current.clear();
+      continue;  // the space before the operator is the one the pieces are joined with
+    }
+    current += tex[i];
+  }
+  if (!current.empty()) pieces.push_back(std::move(current));
+  // A \left on one line of an align* and its \right on another do not pair up; fixed-size
+  // delimiters do not need to.
+  if (inside_group) {
+    for (std::string& piece : pieces) {
+      for (auto [from, to] : {std::pair<std::string_view, std::string_view>{"\\left", "\\bigl"},
+                              {"\\right", "\\bigr"}}) {
+        for (std::size_t at = piece.find(from); at != std::string::npos;
+             at = piece.find(from, at + to.size())) {
+          piece.replace(at, from.size(), to);
+        }
+      }
+    }
+  }
+  return pieces;
+}
+
+void writer::derivatives() {
+  if (doc_.derivatives.empty()) return;
+  heading(1, "Derivatives");
+  const std::string& at = doc_.derivatives.front().evaluated_at;
+  paragraph(fmt::format("Derivatives of the model as written, simplified, with their values{}{}.",
+                        at.empty() ? "" : " at ", lt::escape_text(at)));
+  for (const trace::shown_derivative& d : doc_.derivatives) {
+    // \partial x^2 for a repeated factor, \partial x\,\partial y for different ones.
+    std::string bottom;
+    for (std::size_t k = 0; k < d.wrt.size();) {
+      std::size_t run = 1;
+      while (k + run < d.wrt.size() && d.wrt[k + run] == d.wrt[k])
+        ++run;
+      if (!bottom.empty()) bottom += "\\,";
+      bottom += "\\partial " + symbol(d.wrt[k]);
+      if (run > 1) bottom += "^{" + std::to_string(run) + "}";
+      k += run;
+    }
+    const std::string order = d.wrt.size() > 1 ? "^{" + std::to_string(d.wrt.size()) + "}" : "";
+    const std::string lhs = "\\frac{\\partial" + order + " " + symbol(d.of) + "}{" + bottom + "}";
+    derivation(lhs, {row{shown_pieces(d, symbols_), false}, value_row(d.value)});
+  }
+}
+
 std::string writer::run() {
   // Which quantities depend on a target: those form "the error" rather than the forward pass.
   const auto& q = doc_.quantities;
@@ -1100,6 +1203,7 @@ std::string writer::run() {
   loss_history();
   for (const trace::evaluation& e : doc_.evaluations)
     evaluation(e);
+  derivatives();
   close_frame();
   if (options_.form == latex_form::standalone) {
     out_ += "\n\\end{document}\n";

@@ -120,6 +120,7 @@ class text_writer {
   void error_after(const trace::iteration& it);
   void loss_history();
   void evaluation(const trace::evaluation& e);
+  void derivatives();
 
   const trace::document& doc_;
   const text_options& options_;
@@ -578,6 +579,46 @@ void text_writer::evaluation(const trace::evaluation& e) {
   table("  ", confusion, std::vector<bool>(confusion.front().size(), true));
 }
 
+// A shown derivative's expression in pieces a long line may break between: before a binary + or
+// -, except inside a short parenthesised group, so that a line never ends in the middle of a
+// factor such as (1 - out_o1). Joined with spaces, the pieces give back the expression.
+text_row expression_pieces(std::string_view e) {
+  constexpr std::size_t short_group = 30;
+  // For each position, whether it lies inside a parenthesised group shorter than short_group.
+  std::vector<bool> in_short(e.size(), false);
+  std::vector<std::size_t> open;
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    if (e[i] == '(') open.push_back(i);
+    if (e[i] == ')' && !open.empty()) {
+      const std::size_t from = open.back();
+      open.pop_back();
+      if (i - from < short_group) std::fill(in_short.begin() + from, in_short.begin() + i, true);
+    }
+  }
+  text_row pieces;
+  std::string current;
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    const std::string_view rest = e.substr(i);
+    if (!current.empty() && !in_short[i] && (rest.starts_with(" + ") || rest.starts_with(" - "))) {
+      pieces.push_back(std::move(current));
+      current.clear();
+      continue;  // the space is the one the join puts back
+    }
+    current += e[i];
+  }
+  if (!current.empty()) pieces.push_back(std::move(current));
+  return pieces;
+}
+
+void text_writer::derivatives() {
+  if (doc_.derivatives.empty()) return;
+  // Every derivative of one run is taken at the same values, so the heading says which once.
+  const std::string& at = doc_.derivatives.front().evaluated_at;
+  heading(at.empty() ? std::string("Derivatives") : fmt::format("Derivatives (at {})", at), '-');
+  for (const trace::shown_derivative& d : doc_.derivatives)
+    derivation("  ", printable(d.written), {expression_pieces(printable(d.text)), {d.value.shown}});
+}
+
 std::string text_writer::run() {
   summary();
   if (doc_.iterations.empty()) {
@@ -601,6 +642,7 @@ std::string text_writer::run() {
   loss_history();
   for (const trace::evaluation& e : doc_.evaluations)
     evaluation(e);
+  derivatives();
   return std::move(out_);
 }
 

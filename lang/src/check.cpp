@@ -136,6 +136,7 @@ class checker {
     task();
     data_sets();
     evaluations();
+    shows();
     symbols();
     if (errors_.empty()) usage_warnings();
     std::stable_sort(warnings_.begin(), warnings_.end(),
@@ -1685,6 +1686,114 @@ class checker {
       for (const auto* eq : elements)
         out.outputs.push_back(eq->name);
       m_.evaluations.push_back(std::move(out));
+    }
+  }
+
+  // Show
+  // ----------------------------------------------------------------------------------------------
+
+  // A name of a `show` item as a scalar name (`h_1`), or nothing after reporting why it is not.
+  std::optional<std::string> show_scalar(const std::string& name, const source_location& at,
+                                         bool computed) {
+    const auto r = lookup(name);
+    if (!r) {
+      if (computed) {
+        auto& d = error(at, fmt::format("unknown name '{}'", name),
+                        "the name of an equation, such as the loss");
+        std::vector<std::string> equations;
+        for (const auto& eq : eqs_)
+          equations.push_back(eq.name);
+        suggest(d, detail::closest(name, equations));
+      } else {
+        unknown_name(at, name);
+      }
+      return std::nullopt;
+    }
+    const entity& e = entities_[r->entity];
+    if (computed && !e.is_equation) {
+      auto& d = error(
+          at,
+          fmt::format("'{}' is {} {}, not computed by the model; only an equation "
+                      "has a derivative to show",
+                      name, e.kind == declaration_kind::input ? "an" : "a", to_string(e.kind)),
+          "the name of an equation, such as the loss");
+      note(d, e.location, fmt::format("'{}' is declared here", e.name));
+      return std::nullopt;
+    }
+    if (!e.shape_known) return std::nullopt;  // its equation failed; already reported
+    if (!valid_element(*r, name, at)) return std::nullopt;
+    if (r->indices.size() != e.shape.size()) {
+      error(at,
+            fmt::format("'{}' is {}; a shown derivative is of and by scalars", name,
+                        describe_shape(e.shape)),
+            fmt::format("one element, such as '{}'",
+                        element_name(e.name, std::vector<std::uint32_t>(e.shape.size(), 1))));
+      return std::nullopt;
+    }
+    return element_name(e.name, r->indices);
+  }
+
+  // `d`, `d2`, `^3`: a count from 1 to max_show_order, or nothing after reporting it.
+  std::optional<std::size_t> show_count(const std::string& digits, const source_location& at,
+                                        std::string_view what) {
+    if (digits.empty()) return 1;
+    const auto n = detail::whole_number(digits);
+    if (n && *n >= 1 && *n <= max_show_order) return static_cast<std::size_t>(*n);
+    error(at,
+          fmt::format("{} {} is not a derivative order chainrule shows; orders go from 1 to {}",
+                      what, digits, max_show_order),
+          fmt::format("a whole number from 1 to {}", max_show_order));
+    return std::nullopt;
+  }
+
+  void shows() {
+    for (const auto& s : p_.statements) {
+      const auto* directive = std::get_if<show_directive>(&s);
+      if (directive == nullptr) continue;
+      for (const show_item& item : directive->items) {
+        show_setting out;
+        out.location = item.location;
+        bool ok = true;
+        const auto order = show_count(item.order, item.order_location, "the order");
+        ok = ok && order.has_value();
+        if (auto of = show_scalar(item.of, item.of_location, true)) {
+          out.of = std::move(*of);
+        } else {
+          ok = false;
+        }
+        std::size_t written = 0;
+        for (const show_factor& f : item.factors) {
+          const auto power = show_count(f.power, f.power_location, "the power");
+          const auto wrt = show_scalar(f.name, f.location, false);
+          if (!power || !wrt) {
+            ok = false;
+            continue;
+          }
+          written += *power;
+          for (std::size_t k = 0; k < *power; ++k)
+            out.wrt.push_back(*wrt);
+        }
+        if (!ok) continue;
+        if (written != *order) {
+          error(item.order_location,
+                fmt::format("'d{}' asks for a derivative of order {}, but {} d(...) {} written "
+                            "after the '/'",
+                            item.order, *order, written, written == 1 ? "is" : "are"),
+                "one d(NAME) per order, as in 'd(E)/d(x)', 'd2(E)/d(x)d(y)' or 'd2(E)/d(x)^2'");
+          continue;
+        }
+        // Repeated factors next to each other read as a power: d2(E)/d(x)^2.
+        out.text =
+            (written > 1 ? "d" + std::to_string(written) : std::string("d")) + "(" + out.of + ")/";
+        for (std::size_t k = 0; k < out.wrt.size();) {
+          std::size_t run = 1;
+          while (k + run < out.wrt.size() && out.wrt[k + run] == out.wrt[k])
+            ++run;
+          out.text += "d(" + out.wrt[k] + ")" + (run > 1 ? "^" + std::to_string(run) : "");
+          k += run;
+        }
+        m_.shows.push_back(std::move(out));
+      }
     }
   }
 

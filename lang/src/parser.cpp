@@ -103,6 +103,8 @@ struct parse_state {
   train_directive train;
   differentiate_directive differentiate;
   evaluate_directive evaluate;
+  show_directive show;
+  show_item show_entry;
   layer_statement layer;
   std::optional<std::pair<std::string, source_location>> layer_keyword;
   data_statement data;
@@ -425,6 +427,30 @@ struct kw_evaluate_on : TAO_PEGTL_KEYWORD("on") {};
 struct evaluate_stmt
     : if_must<kw_evaluate, ws, evaluate_quantity, ws, kw_evaluate_on, ws, evaluate_data> {};
 
+// `show d(E_total)/d(w5), d2(E_total)/d(w1)d(w2)`. The order digits and the factors are kept as
+// written; the checker compares them, so a mismatch gets a message about derivatives, not syntax.
+// A line `show = ...` stays an equation for a quantity named show.
+struct kw_show : TAO_PEGTL_KEYWORD("show") {};
+struct show_order : seq<one<'d'>, star<pegtl::digit>> {};
+struct show_of : identifier {};
+struct show_of_close : close_paren {};
+struct show_slash : one<'/'> {};
+struct show_wrt : identifier {};
+struct show_wrt_close : close_paren {};
+struct show_power : pegtl::plus<pegtl::digit> {};
+struct show_caret : one<'^'> {};
+struct show_factor_open : seq<one<'d'>, star<one<' ', '\t'>>, one<'('>> {};
+struct show_factor_rule : if_must<show_factor_open, ws, show_wrt, ws, show_wrt_close,
+                                  opt<ws, show_caret, ws, must<show_power>>> {};
+struct show_first_factor : show_factor_rule {};
+struct show_of_open : open_paren {};
+struct show_item_rule
+    : seq<show_order, ws, must<show_of_open>, ws, must<show_of>, ws, must<show_of_close>, ws,
+          must<show_slash>, ws, must<show_first_factor>, star<ws, show_factor_rule>> {};
+struct show_first_item : show_item_rule {};
+struct show_stmt : seq<at<kw_show, ws, not_at<equals>>, kw_show, ws, must<show_first_item>,
+                       star<ws, comma, ws, must<show_item_rule>>> {};
+
 struct layer_name : identifier {};
 struct layer_constructor : identifier {};
 struct layer_keyword_name : identifier {};
@@ -470,9 +496,9 @@ struct equation_name : identifier {};
 struct equation_equals : equals {};
 struct equation : if_must<at<identifier>, equation_name, ws, equation_equals, ws, expression> {};
 
-struct statement
-    : sor<precision_stmt, display_stmt, declaration_stmt, symbol_stmt, train_stmt,
-          differentiate_stmt, evaluate_stmt, layer_stmt, data_stmt, dropout_stmt, equation> {};
+struct statement : sor<precision_stmt, display_stmt, declaration_stmt, symbol_stmt, train_stmt,
+                       differentiate_stmt, evaluate_stmt, show_stmt, layer_stmt, data_stmt,
+                       dropout_stmt, equation> {};
 struct line : seq<ws, sor<line_end, pegtl::eof, seq<must<statement>, ws, must<statement_end>>>> {};
 struct byte_order_mark : TAO_PEGTL_STRING("\xEF\xBB\xBF") {};
 struct document : seq<opt<byte_order_mark>, pegtl::until<pegtl::eof, line>> {};
@@ -491,7 +517,7 @@ constexpr const char* operand_text = "an operand: a number, a name, a function c
 CHAINRULE_EXPECT(
     "a statement: a declaration (input, target, param, const), an equation "
     "'name = expression', or a directive (precision, display, symbol, train, "
-    "differentiate, evaluate, layer, data)",
+    "differentiate, evaluate, show, layer, data)",
     statement);
 CHAINRULE_EXPECT("end of line", statement_end);
 CHAINRULE_EXPECT("an expression", expression);
@@ -550,6 +576,19 @@ CHAINRULE_EXPECT("the name of the quantity to evaluate, as in 'evaluate y on tes
                  evaluate_quantity);
 CHAINRULE_EXPECT("'on' and a data set, as in 'evaluate y on test'", kw_evaluate_on);
 CHAINRULE_EXPECT("the name of a data set", evaluate_data);
+CHAINRULE_EXPECT("a derivative such as 'd(E_total)/d(w5)' or 'd2(E_total)/d(w1)d(w2)'",
+                 show_first_item);
+CHAINRULE_EXPECT("a derivative such as 'd(E_total)/d(w5)' or 'd2(E_total)/d(w1)d(w2)'",
+                 show_item_rule);
+CHAINRULE_EXPECT("'(' and the quantity to differentiate, as in 'd(E_total)'", show_of_open);
+CHAINRULE_EXPECT("the name of the quantity to differentiate, as in 'd(E_total)'", show_of);
+CHAINRULE_EXPECT("')'", show_of_close);
+CHAINRULE_EXPECT("'/' and what to differentiate by, as in 'd(E_total)/d(w5)'", show_slash);
+CHAINRULE_EXPECT("'d(NAME)', what to differentiate by, as in 'd(E_total)/d(w5)'",
+                 show_first_factor);
+CHAINRULE_EXPECT("the name to differentiate by, as in 'd(w5)'", show_wrt);
+CHAINRULE_EXPECT("')'", show_wrt_close);
+CHAINRULE_EXPECT("a whole number, as in 'd(w1)^2'", show_power);
 CHAINRULE_EXPECT("the layer's name", layer_name);
 CHAINRULE_EXPECT("the name of the dropout's result", dropout_name);
 CHAINRULE_EXPECT("'dropout'", dropout_constructor);
@@ -1279,6 +1318,80 @@ struct action<evaluate_data> {
   }
 };
 
+// Show ------------------------------------------------------------------------------------------
+
+template <>
+struct action<kw_show> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.show = show_directive{};
+    st.show.location = st.where(in);
+  }
+};
+template <>
+struct action<show_order> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.show_entry = show_item{};
+    st.show_entry.order = in.string().substr(1);
+    st.show_entry.order_location = st.where(in);
+  }
+};
+template <>
+struct action<show_of> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.show_entry.of = in.string();
+    st.show_entry.of_location = st.where(in);
+  }
+};
+template <>
+struct action<show_wrt> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    show_factor f;
+    f.name = in.string();
+    f.location = st.where(in);
+    st.show_entry.factors.push_back(std::move(f));
+  }
+};
+template <>
+struct action<show_power> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.show_entry.factors.back().power = in.string();
+    st.show_entry.factors.back().power_location = st.where(in);
+  }
+};
+template <typename Input>
+void finish_show_item(const Input& in, parse_state& st) {
+  st.show_entry.text = in.string();
+  st.show_entry.location = st.where(in);
+  st.show.items.push_back(std::move(st.show_entry));
+  st.show_entry = show_item{};
+}
+template <>
+struct action<show_item_rule> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    finish_show_item(in, st);
+  }
+};
+template <>
+struct action<show_first_item> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    finish_show_item(in, st);
+  }
+};
+template <>
+struct action<show_stmt> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.out.statements.emplace_back(std::move(st.show));
+  }
+};
+
 // Layers ------------------------------------------------------------------------------------------
 
 template <>
@@ -1469,9 +1582,9 @@ struct action<equation> {
 // ---------------------------------------------------------------------------------------------
 // Turning a failure into a diagnostic
 
-constexpr std::array<std::string_view, 12> statement_keywords{
-    "precision", "display", "input",         "target", "param", "const",
-    "symbol",    "train",   "differentiate", "layer",  "data",  "evaluate"};
+constexpr std::array<std::string_view, 13> statement_keywords{
+    "precision", "display",       "input", "target", "param",    "const", "symbol",
+    "train",     "differentiate", "layer", "data",   "evaluate", "show"};
 
 bool is_word_char(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';

@@ -68,6 +68,45 @@ elseif(CASE STREQUAL "certify")
   chainrule(run "${SOURCE_DIR}/examples/mazur.chain" --certify-max-digits 5)
   expect_rc(2)
 
+elseif(CASE STREQUAL "run_show")
+  # `show` lines (docs/language.md): the simplified form of the seed slides and Mazur's published
+  # dE_total/dw5 = 0.082167041; the second derivative is mpmath's (tests/reference/show.ref,
+  # -6.04309310403552e-6), rounded to the file's 9 decimals.
+  set(derivatives "${SOURCE_DIR}/examples/mazur_derivatives.chain")
+  chainrule(run "${derivatives}")
+  expect_rc(0)
+  expect_contains("${out}" "Derivatives (at the initial parameters)" "show run")
+  expect_contains("${out}"
+                  "  d(E_total)/d(w5) = -(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1 = 0.082167041\n"
+                  "show run")
+  expect_contains("${out}" "  d(E_total)/d(out_o1) = -(t1 - out_o1) = 0.74136507\n" "show run")
+  expect_contains("${out}" "= -0.000006043\n" "show run")
+  expect_contains("${out}" "  d2(E_total)/d(w1)d(w2) =" "show run")
+  expect_contains("${out}" "  d2(E_total)/d(w1)^2 =" "show run")
+  set(first "${out}")
+  chainrule(run "${derivatives}" --precision double)
+  expect_rc(0)
+  expect_contains("${out}"
+                  "  d(E_total)/d(w5) = -(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1 = 0.082167041\n"
+                  "show run in double")
+  chainrule(run "${derivatives}")
+  if(NOT out STREQUAL first)
+    message(FATAL_ERROR "two runs of ${derivatives} differ")
+  endif()
+  # The worked example before the derivatives is Mazur's own, unchanged (from the "Model:" line
+  # on: the titles differ).
+  chainrule(run "${mazur}")
+  string(FIND "${first}" "\nDerivatives" cut)
+  string(SUBSTRING "${first}" 0 ${cut} before)
+  string(FIND "${before}" "\nModel:" from)
+  string(SUBSTRING "${before}" ${from} -1 before)
+  string(FIND "${out}" "\nModel:" from)
+  string(SUBSTRING "${out}" ${from} -1 plain)
+  string(REPLACE "mazur_derivatives.chain" "mazur.chain" before "${before}")
+  if(NOT before STREQUAL plain)
+    message(FATAL_ERROR "the worked example changed with show lines:\n${before}\n---\n${plain}")
+  endif()
+
 elseif(CASE STREQUAL "run_examples")
   file(GLOB examples "${SOURCE_DIR}/examples/*.chain")
   list(LENGTH examples n)

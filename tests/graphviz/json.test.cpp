@@ -136,3 +136,26 @@ TEST_CASE("JSON that is not a trace this build reads", "[json]") {
     CHECK(doc == tiny_document());
   }
 }
+
+TEST_CASE("JSON round trip of shown derivatives", "[json][show]") {
+  namespace q = chainrule::test::tiny;
+  auto doc = tiny_document();
+  CHECK(ex::to_json(doc).find("\"derivatives\"") == std::string::npos);  // only when shown
+  chainrule::trace::shown_derivative d;
+  d.written = "d2(y)/d(w)d(x)";
+  d.of = q::y;
+  d.wrt = {q::w, q::x};
+  d.text = "y*(1 - y)";
+  d.latex = "#1 \\cdot \\left(1 - #1\\right)";
+  d.symbols = {q::y};
+  d.value = {"0.25", "0.25"};
+  d.evaluated_at = "the initial parameters";
+  doc.derivatives.push_back(d);
+  const std::string text = ex::to_json(doc);
+  CHECK(contains(text, "\"written\": \"d2(y)/d(w)d(x)\""));
+  CHECK(ex::from_json(text) == doc);
+  CHECK(ex::to_json(ex::from_json(text)) == text);
+  const std::string dangling = replaced(text, "\"symbols\": [\n        " + std::to_string(q::y),
+                                        "\"symbols\": [\n        99");
+  CHECK(contains(json_error_message(dangling), "/derivatives/0/symbols/0"));
+}

@@ -13,6 +13,7 @@ Writes, next to this script:
     losses.ref     the language's loss and penalty functions on small inputs, with gradients
                    (tests/lang/losses.test.cpp)
     derive.ref     second and third derivatives of every op, for derive() (tests/engine)
+    show.ref       second derivatives of Mazur's E_total for the `show` directive (tests/trace)
     batches.ref    batch updates of the neuron004 model: one full-batch step row by row, and
                    mini-batches of 3 of the 4 rows (a short last batch) averaged (tests/trace)
 
@@ -1379,6 +1380,67 @@ def make_examples():
     ref.write()
 
 
+# ---------------------------------------------------------------------------
+# `show` directive: second derivatives of Mazur's E_total (tests/trace/show.test.cpp)
+# ---------------------------------------------------------------------------
+
+def make_show():
+    ref = RefFile("show.ref",
+                  "Second derivatives of Mazur's E_total, for the `show` directive (tests/trace).")
+    ref.comment(
+        "The model of examples/mazur_derivatives.chain (Mazur's 2-2-2 net, its values).",
+        "w1 and w2 both feed net_h1 = w1*i1 + w2*i2 + b1, so by the chain rule, with",
+        "  h = out_h1, s' = h(1 - h), s'' = h(1 - h)(1 - 2h),",
+        "  delta_k = -(t_k - o_k) o_k (1 - o_k) (k = o1, o2; the outputs' error signals),",
+        "  g = dE/dh = delta_o1 w5 + delta_o2 w7,",
+        "  dg/dh = w5^2 ddelta_o1/dnet_o1 + w7^2 ddelta_o2/dnet_o2,",
+        "  ddelta/dnet = (o(1 - o))^2 - (t - o) o(1 - o)(1 - 2o),",
+        "  d2E/dnet_h1^2 = dg/dh s'^2 + g s'',",
+        "  d2E/dw1dw2 = i1 i2 d2E/dnet_h1^2,  d2E/dw1^2 = i1^2 d2E/dnet_h1^2.",
+        "Each closed form was asserted equal to mp.diff of the hand-derived first derivative",
+        "(mazur_backward) to %d digits." % CHECK_DIGITS,
+    )
+    c = {k: D(v) for k, v in MAZUR_INPUTS.items()}
+    w0 = {k: D(v) for k, v in MAZUR_WEIGHTS.items()}
+
+    def forward_with(**changed):
+        w = dict(w0)
+        w.update(changed)
+        return w, mazur_forward(c, w)
+
+    w, f = forward_with()
+    h = f["out_h1"]
+    s1 = h * (1 - h)
+    s2 = h * (1 - h) * (1 - 2 * h)
+
+    def delta(t, o):
+        return -(t - o) * o * (1 - o)
+
+    def ddelta(t, o):
+        return (o * (1 - o)) ** 2 - (t - o) * o * (1 - o) * (1 - 2 * o)
+
+    g = delta(c["t1"], f["out_o1"]) * w["w5"] + delta(c["t2"], f["out_o2"]) * w["w7"]
+    dg = (w["w5"] ** 2 * ddelta(c["t1"], f["out_o1"]) +
+          w["w7"] ** 2 * ddelta(c["t2"], f["out_o2"]))
+    d2_net = dg * s1 ** 2 + g * s2
+    d2_w1w2 = c["i1"] * c["i2"] * d2_net
+    d2_w1w1 = c["i1"] ** 2 * d2_net
+
+    def grad_w1_at(name):
+        def at(x):
+            ww, ff = forward_with(**{name: x})
+            return mazur_backward(c, ww, ff)[0]["w1"]
+        return at
+
+    check_diff("d2E/dw1dw2", grad_w1_at("w2"), w0["w2"], d2_w1w2)
+    check_diff("d2E/dw1dw1", grad_w1_at("w1"), w0["w1"], d2_w1w1)
+    ref.put("d2(E_total)/d(w1)d(w2)", d2_w1w2)
+    ref.put("d2(E_total)/d(w1)^2", d2_w1w1)
+    # d(E_total)/d(out_o1) with out_o1 held as a variable: E_o1 = (t1 - out_o1)^2/2.
+    ref.put("d(E_total)/d(out_o1)", -(c["t1"] - f["out_o1"]))
+    ref.write()
+
+
 def main():
     mp.dps = DPS
     e0, e_sim, e_seq, e10k_60, e10k_80, e9999_80 = make_mazur()
@@ -1391,6 +1453,7 @@ def main():
     make_random()
     make_examples()
     make_batches()
+    make_show()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))
         print("E_total_after_simultaneous", mpmath.nstr(e_sim, 20))

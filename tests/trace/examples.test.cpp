@@ -3,10 +3,15 @@
 // pipeline). Expected numbers: tests/reference/examples.ref, computed by make_references.py
 // (make_examples) from each example's formulas in mpmath, and the lecture's data (seed 002).
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "pipeline.hpp"
 #include "support.hpp"
@@ -171,4 +176,121 @@ TEST_CASE("examples/neuron004.chain: seed 004's neuron, 10,000 full-batch iterat
   const trace::number& prediction = doc.evaluations[0].predictions[0].outputs.at(0);
   CHECK(agrees(prediction.exact, ref_value(ref, "neuron004.prediction_100"), 40));
   CHECK(prediction.shown == "0.99993703");
+}
+
+TEST_CASE("examples/mazur_derivatives.chain: shown derivatives at the initial parameters",
+          "[trace][examples][show]") {
+  // dE_total/dw5: Mazur's published 0.082167041 (mazur.ref, mpmath); the second derivatives and
+  // dE_total/dout_o1: show.ref, mpmath closed forms checked against mp.diff.
+  const auto mazur = read_reference("mazur.ref");
+  const auto show = read_reference("show.ref");
+  const trace::document doc = run_example("mazur_derivatives.chain");
+  REQUIRE(doc.derivatives.size() == 4);
+  const trace::shown_derivative& w5 = doc.derivatives[0];
+  CHECK(w5.written == "d(E_total)/d(w5)");
+  CHECK(w5.of == quantity(doc, "E_total"));
+  CHECK(w5.wrt == std::vector<trace::quantity_index>{
+                      static_cast<trace::quantity_index>(quantity(doc, "w5"))});
+  // The form of the seed slides' derivation.
+  CHECK(w5.text == "-(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1");
+  CHECK(agrees(w5.value.exact, ref_value(mazur, "dE_total/dw5"), 48));
+  CHECK(w5.value.shown == "0.082167041");
+  CHECK(w5.evaluated_at == "the initial parameters");
+
+  const trace::shown_derivative& out = doc.derivatives[1];
+  CHECK(out.written == "d(E_total)/d(out_o1)");
+  CHECK(out.text == "-(t1 - out_o1)");
+  CHECK(agrees(out.value.exact, ref_value(show, "d(E_total)/d(out_o1)"), 48));
+
+  const trace::shown_derivative& mixed = doc.derivatives[2];
+  CHECK(mixed.written == "d2(E_total)/d(w1)d(w2)");
+  CHECK(mixed.wrt.size() == 2);
+  CHECK(agrees(mixed.value.exact, ref_value(show, "d2(E_total)/d(w1)d(w2)"), 48));
+  CHECK(mixed.value.shown == "-0.000006043");
+
+  const trace::shown_derivative& square = doc.derivatives[3];
+  CHECK(square.written == "d2(E_total)/d(w1)^2");
+  CHECK(agrees(square.value.exact, ref_value(show, "d2(E_total)/d(w1)^2"), 48));
+
+  // Showing derivatives leaves the worked example as it was: the same run without them.
+  trace::document plain = run_example("mazur.chain");
+  trace::document shown = doc;
+  shown.derivatives.clear();
+  shown.title = plain.title;
+  shown.source = plain.source;
+  CHECK(shown == plain);
+  CHECK(run_example("mazur_derivatives.chain") == doc);  // deterministic
+}
+
+namespace {
+
+// Runs `text` as a model file in a directory of this process's own, removed afterwards.
+trace::document run_text(const std::string& name, const std::string& text) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("chainrule-show-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path file = dir / name;
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << text;
+  }
+  trace::document doc = cli::run_model(file, {}, std::nullopt).document;
+  std::filesystem::remove_all(dir);
+  return doc;
+}
+
+}  // namespace
+
+TEST_CASE("show with differentiate is taken at the one pass shown", "[trace][show]") {
+  // micrograd's neuron: o = tanh(n) with n = atanh(1/sqrt(2)), so 1 - o^2 = 1/2 and
+  // do/dw1 = (1 - o^2)*x1 = 1/2 * 2 = 1 (closed form; the bias is given to 16 digits, so the
+  // value is 1 to about 16 digits).
+  const trace::document doc = run_text("show_differentiate.chain",
+                                       "precision 50\n"
+                                       "input x1 = 2, x2 = 0\n"
+                                       "param w1 = -3, w2 = 1\n"
+                                       "param b = 6.8813735870195432\n"
+                                       "n = x1*w1 + x2*w2 + b\n"
+                                       "o = tanh(n)\n"
+                                       "differentiate o\n"
+                                       "show d(o)/d(w1)\n");
+  REQUIRE(doc.derivatives.size() == 1);
+  CHECK(doc.derivatives[0].evaluated_at.empty());
+  CHECK(agrees(doc.derivatives[0].value.exact, "1", 15));
+  CHECK(doc.derivatives[0].text.find("o^2") != std::string::npos);
+}
+
+TEST_CASE("show with training on a data set is taken at the first row", "[trace][show]") {
+  // E = 1/2 (t - w x)^2, dE/dw = -(t - w x) x. Row 1 (x = 2, t = 1) with w = 0.25:
+  // -(1 - 0.5)*2 = -1; the declared x = 0, t = 0 would give 0, row 2 (x = 3, t = 0) 2.25.
+  const trace::document doc =
+      run_text("show_data.chain",
+               "input x = 0\n"
+               "target t = 0\n"
+               "param w = 0.25\n"
+               "y = w*x\n"
+               "E = 1/2*(t - y)^2\n"
+               "data rows(x, t) = [[2, 1], [3, 0]]\n"
+               "show d(E)/d(w)\n"
+               "train minimize E using sgd(lr = 0.1) for 2 steps on rows\n");
+  REQUIRE(doc.derivatives.size() == 1);
+  CHECK(doc.derivatives[0].evaluated_at == "the initial parameters and the first data row");
+  CHECK(agrees(doc.derivatives[0].value.exact, "-1", 40));
+}
+
+TEST_CASE("show in a training run uses update 1's dropout masks", "[trace][show]") {
+  // examples/dropout_l2.chain drops hidden unit 2 (mask [1, 0, 1]), so E's only dependence on
+  // W_h_2_1 and W_y_1_2 is the L2 term 0.01*(sum of squares): dE/dW_h_2_1 = 0.01*2*(-0.3) =
+  // -0.006 and dE/dW_y_1_2 = 0.01*2*(-0.2) = -0.004 (closed forms). Without the mask, unit 2
+  // would add -(t - y)*hd_2 to the second.
+  std::ifstream in(std::string(CHAINRULE_SOURCE_DIR) + "/examples/dropout_l2.chain");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text += "show d(E)/d(W_h_2_1), d(E)/d(W_y_1_2), d(E)/d(W_h_1_1)\n";
+  const trace::document doc = run_text("show_dropout.chain", text);
+  REQUIRE(doc.derivatives.size() == 3);
+  CHECK(agrees(doc.derivatives[0].value.exact, "-0.006", 45));
+  CHECK(agrees(doc.derivatives[1].value.exact, "-0.004", 45));
+  // Symbolic and numeric reverse mode agree on the gradient the first update used.
+  const auto w = quantity(doc, "W_h_1_1");
+  CHECK(agrees(doc.derivatives[2].value.exact, doc.iterations.at(0).gradients.at(w).exact, 45));
 }

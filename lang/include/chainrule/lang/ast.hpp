@@ -207,6 +207,32 @@ struct evaluate_directive {
   source_location location;
 };
 
+/// One `d(X)` or `d(X)^N` in the denominator of a shown derivative.
+struct show_factor {
+  std::string name;
+  source_location location;  ///< the name
+  std::string power;         ///< N as written; empty for no `^N`
+  source_location power_location;
+};
+
+/// `d(OF)/d(X)`, `d2(OF)/d(X)d(Y)`, `d2(OF)/d(X)^2`: the order and the factors as written; the
+/// checker compares them.
+struct show_item {
+  std::string text;          ///< the whole item as written
+  source_location location;  ///< the whole item
+  std::string order;         ///< the digits after `d` ("2"); empty for plain `d`
+  source_location order_location;
+  std::string of;
+  source_location of_location;
+  std::vector<show_factor> factors;
+};
+
+/// `show d(E_total)/d(w5), d2(E_total)/d(w1)d(w2)`
+struct show_directive {
+  std::vector<show_item> items;
+  source_location location;  ///< the `show` keyword
+};
+
 /// One argument of a layer constructor: positional or `keyword = value`, where the value is a
 /// name, a number, an array literal or a name applied to one number (`init = uniform(0.5)`).
 struct layer_argument {
@@ -244,7 +270,7 @@ struct data_statement {
 using statement =
     std::variant<declaration, equation_statement, symbol_statement, precision_directive,
                  display_directive, train_directive, differentiate_directive, layer_statement,
-                 data_statement, evaluate_directive>;
+                 data_statement, evaluate_directive, show_directive>;
 
 /// A parsed .chain file. Statements are in source order (a declaration line with several names
 /// gives one `declaration` per name).

@@ -105,6 +105,18 @@ struct evaluate_setting {
   source_location location;
 };
 
+/// The most `d` factors one shown derivative may have (`d4(f)/d(x)^4`).
+inline constexpr std::size_t max_show_order = 4;
+
+/// One derivative of a `show` directive: d^n(of)/d(wrt[0])...d(wrt[n-1]), every name a scalar
+/// (elements written out: `h_1`).
+struct show_setting {
+  std::string text;              ///< normalised: "d(E_total)/d(w5)", "d2(E_total)/d(w1)d(w2)"
+  std::string of;                ///< a scalar equation
+  std::vector<std::string> wrt;  ///< scalar declarations or equations, in the order written
+  source_location location;
+};
+
 struct differentiate_setting {
   std::string objective;
   source_location location;
@@ -160,6 +172,7 @@ struct checked_model {
   std::optional<train_setting> train;
   std::optional<differentiate_setting> differentiate;
   std::vector<evaluate_setting> evaluations;  ///< in source order
+  std::vector<show_setting> shows;            ///< every item of every `show`, in source order
   std::vector<diagnostic> warnings;
 
   [[nodiscard]] const std::string& objective() const;

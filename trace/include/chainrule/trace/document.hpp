@@ -413,6 +413,33 @@ struct evaluation {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Shown derivatives
+
+/// `show d(E_total)/d(w5)`: a derivative of the model as written, simplified, and its value.
+/// Differentiating by a computed quantity holds the quantities it is computed from fixed (the
+/// adjoint of that node, as `chainrule derive` does).
+struct shown_derivative {
+  std::string
+      written;  ///< normalised: "d(E_total)/d(w5)", "d2(E_total)/d(w1)d(w2)", "d2(f)/d(x)^2"
+  quantity_index of = 0;
+  std::vector<quantity_index> wrt;  ///< one per order, in the order differentiated
+  /// The simplified expression in plain text, quantities by name:
+  /// "-(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1".
+  std::string text;
+  /// The same in LaTeX, with `#1`, `#2`, ... standing for the symbols of `symbols[0]`,
+  /// `symbols[1]`, ..., so each exporter writes quantities in its own notation:
+  /// "-\left(#1 - #2\right) \cdot #2 \cdot \left(1 - #2\right) \cdot #3".
+  std::string latex;
+  std::vector<quantity_index> symbols;
+  number value;
+  /// Where the value was taken: empty for `differentiate` (the one pass shown), "the initial
+  /// parameters" for a training run (the values of its first update).
+  std::string evaluated_at;
+
+  friend bool operator==(const shown_derivative&, const shown_derivative&) = default;
+};
+
+// ---------------------------------------------------------------------------------------------
 // The whole document
 
 struct document {
@@ -449,6 +476,8 @@ struct document {
   std::vector<forward_step> final_steps;
   /// `evaluate` directives, in source order, run after training.
   std::vector<evaluation> evaluations;
+  /// `show` directives, every derivative in source order.
+  std::vector<shown_derivative> derivatives;
 
   friend bool operator==(const document&, const document&) = default;
 };
