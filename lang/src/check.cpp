@@ -1748,14 +1748,14 @@ class checker {
                 "a fraction strictly between 0 and 1, as in 'ratio 0.8'");
           continue;
         }
+        // ratio < 1 leaves the second part at least one row; only the first can be empty.
         first = detail::floor_times(text, rows);
-        if (first == 0 || first == rows) {
+        if (first == 0) {
           error(d->ratio->location,
-                fmt::format("ratio {} of the {} of '{}' leaves {} part empty ({} x {} rounds "
-                            "down to {})",
-                            text, plural(rows, "row"), d->source,
-                            first == 0 ? "the first" : "the second", text, rows, first),
-                first == 0 ? "a larger ratio, or 'rows N'" : "a smaller ratio, or 'rows N'");
+                fmt::format("ratio {} of the {} of '{}' leaves the first part empty ({} x {} "
+                            "rounds down to 0)",
+                            text, plural(rows, "row"), d->source, text, rows),
+                "a larger ratio, or 'rows N'");
           continue;
         }
       }
