@@ -153,7 +153,9 @@ void check_run_limits(const lang::program& p, const lang::checked_model& m,
       what += fmt::format(" ({} rows", training_rows);
       if (rows_per_step != 1) what += fmt::format(" in batches of {}", rows_per_step);
       if (validations != 0) {
-        what += fmt::format(", plus {} validations of {} rows", validations, validation_rows);
+        what += fmt::format(", plus {} validation{} of {} row{}", validations,
+                            validations == 1 ? "" : "s", validation_rows,
+                            validation_rows == 1 ? "" : "s");
       }
       what += ")";
     }

@@ -1650,18 +1650,33 @@ class checker {
     v.location = t.validation_location;
     if (t.validate_every) {
       v.every_unit = t.validate_unit;
-      v.every_count =
-          count_value(*t.validate_every, 1, max_training_steps,
-                      t.validate_unit == step_unit::steps ? "validation interval in steps"
-                                                          : "validation interval in epochs")
-              .value_or(1);
+      const char* unit = t.validate_unit == step_unit::steps ? "steps" : "epochs";
+      const auto n = detail::integer_value(t.validate_every->text);
+      if (!n || *n < 1 || *n > static_cast<std::int64_t>(max_training_steps)) {
+        error(t.validate_every->location,
+              fmt::format("bad validation interval '{} {}'", t.validate_every->text, unit),
+              fmt::format("a whole number of {} from 1 to {} between validations, as in 'every "
+                          "2 {}'",
+                          unit, max_training_steps, unit));
+      } else {
+        v.every_count = static_cast<std::uint64_t>(*n);
+      }
       if (t.validate_unit == step_unit::epochs && !t.data_set) {
         error(t.validate_every->location, "validating every few epochs needs a training data set",
               "'on DATA' on the train line, or 'every K steps'");
       }
     }
     if (t.patience) {
-      v.patience = count_value(*t.patience, 1, max_training_steps, "patience").value_or(1);
+      const auto n = detail::integer_value(t.patience->text);
+      if (!n || *n < 1 || *n > static_cast<std::int64_t>(max_training_steps)) {
+        error(t.patience->location,
+              fmt::format("bad patience '{}': it counts validations without improvement, and "
+                          "training stops when it is reached",
+                          t.patience->text),
+              fmt::format("a whole number from 1 to {}, as in 'patience 3'", max_training_steps));
+      } else {
+        v.patience = static_cast<std::uint64_t>(*n);
+      }
     }
     v.restore_best = t.restore_best;
     if (t.data_set && *t.data_set == *t.validation_set) {

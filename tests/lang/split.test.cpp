@@ -184,9 +184,10 @@ TEST_CASE("train line validation errors", "[lang][split]") {
     return brief(e.front());
   };
   CHECK(one("train minimize E using sgd for 3 epochs on b validate on c patience 0") ==
-        "8:69: bad patience '0'");
+        "8:69: bad patience '0': it counts validations without improvement, and training stops "
+        "when it is reached");
   CHECK(one("train minimize E using sgd for 3 epochs on b validate on c every 0 epochs") ==
-        "8:66: bad validation interval in epochs '0'");
+        "8:66: bad validation interval '0 epochs'");
   CHECK(one("train minimize E using sgd for 3 epochs on b restore best") ==
         "8:46: 'restore best' needs a validation set to choose the best update");
   CHECK(one("train minimize E using sgd for 3 epochs on b patience 2") ==
