@@ -1300,6 +1300,43 @@ def make_validation():
             key = "%s.w.after.%d" % (name, k)
             if key not in ref.keys:
                 ref.put(key, mpf(r["ws"][k].numerator) / r["ws"][k].denominator)
+    # examples/early_stopping.chain: y = b + w1 x + ... + w5 x^5, E = (t - y)^2, all parameters
+    # 0, sgd lr 0.2 per sample; the 16 points (copied from the file) split with shuffle seed 3,
+    # the first 12 of the shuffled order to fit, the last 4 held out; a validation every epoch
+    # (12 updates), patience 5, restore best. Exact fractions; dE/dw_k = -2 (t - y) x^k by hand.
+    ref.blank()
+    ref.comment("example.*: examples/early_stopping.chain (see make_validation).",
+                "example.w.K: parameter K (1..5 = w1..w5, 0 = b) after the best update.")
+    points = [("-1", "-1.99"), ("-0.867", "-1.083"), ("-0.733", "-0.568"), ("-0.6", "-0.905"),
+              ("-0.467", "-0.966"), ("-0.333", "-0.192"), ("-0.2", "0.291"), ("-0.067", "0.805"),
+              ("0.067", "0.148"), ("0.2", "0.383"), ("0.333", "1.448"), ("0.467", "1.624"),
+              ("0.6", "2.314"), ("0.733", "2.359"), ("0.867", "2.193"), ("1", "2.39")]
+    points = [(F(x), F(t)) for x, t in points]
+    order = shuffled_rows(16, 3)
+    fit_rows = [points[r] for r in order[:12]]
+    held_rows = [points[r] for r in order[12:]]
+    poly = lambda w, x: sum(w[k] * x ** k for k in range(6))
+    w = [F(0)] * 6
+    lr = F("0.2")
+    best, best_update, best_w, since, stop = None, 0, None, 0, None
+    for k in range(1, 500 * 12 + 1):
+        x, t = fit_rows[(k - 1) % 12]
+        r = t - poly(w, x)
+        w = [w[j] + lr * 2 * r * x ** j for j in range(6)]
+        if k % 12 == 0:
+            v = sum((t - poly(w, x)) ** 2 for x, t in held_rows) / 4
+            if best is None or v < best:
+                best, best_update, best_w, since = v, k, list(w), 0
+            else:
+                since += 1
+            if since >= 5:
+                stop = k
+                break
+    ref.put("example.stop", str(stop))
+    ref.put("example.best_update", str(best_update))
+    ref.put("example.best_loss", mpf(best.numerator) / best.denominator)
+    for j in range(6):
+        ref.put("example.w.%d" % j, mpf(best_w[j].numerator) / best_w[j].denominator)
     ref.write()
 
 
