@@ -244,3 +244,50 @@ TEST_CASE("Validation data must be inputs with whole rows", "[trace][train][vali
   o.validation->data.columns[0] = m.w;
   CHECK_THROWS_AS(run(m.g, m.loss, o), usage_error);
 }
+
+TEST_CASE("Validation runs in evaluation mode and leaves the training values alone",
+          "[trace][train][validation]") {
+  // y = m w x, E = (y - t)^2 with the declared x = 1, t = 2 (no training data set). Training
+  // drops the unit (m = 0, as a dropout mask would), so E = t^2 = 4 and dE/dw = 0: w stays 0.5.
+  // Validation takes dropout out (m = 1): on the rows (1, 1) and (2, 3) its loss is
+  // ((0.5 - 1)^2 + (1 - 3)^2) / 2 = (0.25 + 4) / 2 = 2.125 every time, so only the first
+  // validation is a best (equal is no improvement) and patience 2 stops after update 3.
+  graph<mp_real> g(50);
+  auto x = g.input("x", "1");
+  auto t = g.input("t", "2");
+  auto m = g.input("m", "1");
+  auto w = g.parameter("w", "0.5");
+  const node_id loss = pow(m * w * x - t, 2).named("E").id();
+  run_options o;
+  o.optimizer = {"sgd", {{"lr", "0.1"}}};
+  o.steps = 5;
+  o.record.targets = {t.id()};
+  o.before_update = [&](std::uint64_t) { g.set_value(m.id(), mp_real(0, 50)); };
+  o.before_evaluation = [&] { g.set_value(m.id(), mp_real(1, 50)); };
+  validation_options v;
+  v.data_set = "rows";
+  v.data.columns = {x.id(), t.id()};
+  v.data.values = {"1", "1", "2", "3"};
+  v.every = 1;
+  v.patience = 2;
+  o.validation = v;
+  const document doc = run(g, loss, o);
+  REQUIRE(doc.validation);
+  CHECK(doc.validation->stopped_early);
+  CHECK(doc.config.steps == 3);
+  CHECK(doc.validation->best_update == 1);
+  REQUIRE(doc.validation->history.size() == 3);
+  for (const validation_point& p : doc.validation->history) {
+    CHECK(agrees(p.validation_loss.exact, "2.125", digits));
+    CHECK(agrees(p.training_loss.exact, "4", digits));
+    CHECK(p.epoch == 0);  // no training data set
+  }
+  CHECK(doc.validation->history[0].best);
+  CHECK_FALSE(doc.validation->history[1].best);
+  // Had the validation rows stayed in x and t, updates 2 and 3 would see (0 - 3)^2 = 9.
+  REQUIRE(doc.loss_history.size() == 4);
+  for (std::size_t k = 0; k < 3; ++k)
+    CHECK(agrees(doc.loss_history[k].loss.exact, "4", digits));
+  // The final pass: m = 1, x = 1, t = 2, w = 0.5: (0.5 - 2)^2 = 2.25.
+  CHECK(agrees(doc.loss_history[3].loss.exact, "2.25", digits));
+}
