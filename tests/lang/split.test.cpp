@@ -207,3 +207,14 @@ TEST_CASE("train line validation errors", "[lang][split]") {
   CHECK(brief(columns[0]) ==
         "9:57: the validation set 'v' has no column 'z', which the training set 'a' has");
 }
+
+TEST_CASE("the scalar dump keeps the validation clauses and the parts' rows", "[lang][split]") {
+  const program p = parse_file(example_path("early_stopping.chain"));
+  const std::string first = to_source(check(p));
+  CHECK(first.find(" on fit validate on held patience 5 restore best ") != std::string::npos);
+  // The parts are written out as plain data sets, so the dump checks to the same model.
+  const checked_model again = check_text(first, p.file_name);
+  CHECK(to_source(again) == first);
+  REQUIRE(again.find_data_set("held") != nullptr);
+  CHECK(again.find_data_set("held")->values == check(p).find_data_set("held")->values);
+}
