@@ -218,3 +218,24 @@ TEST_CASE("the scalar dump keeps the validation clauses and the parts' rows", "[
   REQUIRE(again.find_data_set("held") != nullptr);
   CHECK(again.find_data_set("held")->values == check(p).find_data_set("held")->values);
 }
+
+TEST_CASE("split and validate syntax errors say what was expected", "[lang][split]") {
+  const std::string head =
+      "input x = 0\ntarget t = 0\nparam w = 1\ny = w*x\nE = (t - y)^2\n"
+      "data all(x, t) = [[1, 2], [2, 4], [3, 6], [4, 8]]\n";
+  const auto first = [&](const std::string& lines) {
+    const std::vector<diagnostic> e = errors_of(head + lines);
+    REQUIRE_FALSE(e.empty());
+    return brief(e.front()) + " / " + e.front().expected;
+  };
+  CHECK(first("split all into fit, held ratio 0.5 rows 2\n") ==
+        "7:36: the size of the first part is given twice / one 'ratio R' or 'rows N' clause");
+  CHECK(first("split all into fit held rows 2\n") ==
+        "7:20: unexpected 'held' / ',' and the name of the second part");
+  CHECK(first("split all into fit, held rows 2 shuffle 3\n") ==
+        "7:41: unexpected '3' / 'seed' and a number, as in 'shuffle seed 7'");
+  CHECK(first("train minimize E using sgd for 1 epoch on all validate all\n") ==
+        "7:56: unexpected 'all' / 'on' and a data set, as in 'validate on val'");
+  CHECK(first("train minimize E using sgd for 1 epoch on all restore\n") ==
+        "7:54: unexpected end of line / 'best' (as in 'restore best')");
+}
