@@ -523,33 +523,35 @@ void text_writer::validation() {
   line(
       "  of the losses recorded for the updates since the previous validation; * marks a new best");
   out_ += '\n';
-  const bool epochs = std::any_of(v.history.begin(), v.history.end(),
-                                  [](const trace::validation_point& p) { return p.epoch != 0; });
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> header{"update"};
-  if (epochs) header.push_back("epoch");
-  header.push_back("training " + name(doc_.loss));
-  header.push_back("validation " + name(doc_.loss));
-  header.push_back("best");
-  rows.push_back(std::move(header));
-  const std::vector<std::size_t> picked = pick_rows(v.history.size(), options_.table_rows);
-  for (std::size_t i : picked) {
-    const trace::validation_point& p = v.history[i];
-    std::vector<std::string> row{std::to_string(p.update)};
-    if (epochs) row.push_back(std::to_string(p.epoch));
-    row.push_back(p.training_loss.shown);
-    row.push_back(p.validation_loss.shown);
-    row.push_back(p.best ? "*" : "");
-    rows.push_back(std::move(row));
+  if (!v.history.empty()) {
+    const bool epochs = std::any_of(v.history.begin(), v.history.end(),
+                                    [](const trace::validation_point& p) { return p.epoch != 0; });
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header{"update"};
+    if (epochs) header.push_back("epoch");
+    header.push_back("training " + name(doc_.loss));
+    header.push_back("validation " + name(doc_.loss));
+    header.push_back("best");
+    rows.push_back(std::move(header));
+    const std::vector<std::size_t> picked = pick_rows(v.history.size(), options_.table_rows);
+    for (std::size_t i : picked) {
+      const trace::validation_point& p = v.history[i];
+      std::vector<std::string> row{std::to_string(p.update)};
+      if (epochs) row.push_back(std::to_string(p.epoch));
+      row.push_back(p.training_loss.shown);
+      row.push_back(p.validation_loss.shown);
+      row.push_back(p.best ? "*" : "");
+      rows.push_back(std::move(row));
+    }
+    std::vector<bool> right(rows.front().size(), false);
+    right[0] = true;
+    if (epochs) right[1] = true;
+    table("  ", rows, right);
+    if (picked.size() < v.history.size()) {
+      line(fmt::format("  ({} of {} rows shown, evenly spaced)", picked.size(), v.history.size()));
+    }
+    out_ += '\n';
   }
-  std::vector<bool> right(rows.front().size(), false);
-  right[0] = true;
-  if (epochs) right[1] = true;
-  table("  ", rows, right);
-  if (picked.size() < v.history.size()) {
-    line(fmt::format("  ({} of {} rows shown, evenly spaced)", picked.size(), v.history.size()));
-  }
-  out_ += '\n';
   std::string sentence = trace::stopping_sentence(v, doc_.config.steps);
   sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
   line("  " + sentence + ".");

@@ -1834,6 +1834,17 @@ class checker {
     return names;
   }
 
+  void no_validation_warning(const validation_setting& v, std::uint64_t updates) {
+    warning(v.location,
+            fmt::format("training makes {} and validates after every {}, so no "
+                        "validation will run",
+                        plural(updates, "update"),
+                        v.every_count == 0
+                            ? std::string("epoch")
+                            : plural(v.every_count,
+                                     v.every_unit == step_unit::epochs ? "epoch" : "update")));
+  }
+
   void validation_data_set() {
     if (!m_.train || !m_.train->validation) return;
     const validation_setting& v = *m_.train->validation;
@@ -1846,9 +1857,23 @@ class checker {
       }
       return;
     }
-    if (!m_.train->data_set) return;
+    if (!m_.train->data_set) {
+      if (v.every_count > m_.train->count) no_validation_warning(v, m_.train->count);
+      return;
+    }
     const data_set* training = m_.find_data_set(*m_.train->data_set);
     if (training == nullptr) return;
+    // The updates the trainer will make (trace::batches_per_epoch, repeated here because the
+    // language does not depend on the trainer).
+    const std::uint64_t rows = training->rows();
+    const std::uint64_t batch = m_.train->batch_size;
+    const std::uint64_t per_epoch = batch == 0 || batch >= rows ? 1 : (rows + batch - 1) / batch;
+    const std::uint64_t updates =
+        m_.train->unit == step_unit::epochs ? m_.train->count * per_epoch : m_.train->count;
+    const std::uint64_t every = v.every_count == 0                  ? per_epoch
+                                : v.every_unit == step_unit::epochs ? v.every_count * per_epoch
+                                                                    : v.every_count;
+    if (every > updates) no_validation_warning(v, updates);
     for (const auto& column : training->columns) {
       if (std::find(data->columns.begin(), data->columns.end(), column) == data->columns.end()) {
         error(v.location,

@@ -239,3 +239,19 @@ TEST_CASE("split and validate syntax errors say what was expected", "[lang][spli
   CHECK(first("train minimize E using sgd for 1 epoch on all restore\n") ==
         "7:54: unexpected end of line / 'best' (as in 'restore best')");
 }
+
+TEST_CASE("a validation interval longer than the training is a warning", "[lang][split]") {
+  // 1 epoch of the 8 rows of fit in batches of 3 is ceil(8 / 3) = 3 updates.
+  const checked_model m =
+      check_text(ten_rows("split all into fit, held rows 8", " every 4 steps") + "\n");
+  REQUIRE(m.warnings.empty());  // 1 epoch per sample: 8 updates, validations after 4 and 8
+  const checked_model batched = check_text(
+      "input x = 0\ntarget t = 0\nparam w = 1\ny = w*x\nE = (y - t)^2\n"
+      "data all(x, t) = [[1, 0], [2, 0], [3, 0], [4, 0], [5, 0], [6, 0], [7, 0], [8, 0], [9, 0], "
+      "[10, 0]]\nsplit all into fit, held rows 8\n"
+      "train minimize E using sgd for 1 epoch on fit batch 3 validate on held every 4 steps\n");
+  REQUIRE(batched.warnings.size() == 1);
+  CHECK(brief(batched.warnings[0]) ==
+        "8:67: training makes 3 updates and validates after every 4 updates, so no validation "
+        "will run");
+}
