@@ -638,6 +638,19 @@ void writer::summary() {
     } else if (c.data_rows != 0) {
       paragraph(fmt::format("Training data: {} rows, one row per update.", c.data_rows));
     }
+    if (doc_.validation) {
+      const trace::validation_run& v = *doc_.validation;
+      std::string sentence = trace::stopping_sentence(v, c.steps);
+      sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
+      paragraph(fmt::format(
+          "Validation on \\texttt{{{}}} ({} {}) after every {} {}{}{}. {}.",
+          lt::escape_text(v.data_set), v.rows, v.rows == 1 ? "row" : "rows", v.every,
+          v.every == 1 ? "update" : "updates",
+          v.patience != 0 ? fmt::format(", patience {}", v.patience) : "",
+          v.restored ? fmt::format(", the parameters of update {} restored", v.best_update)
+                     : std::string(),
+          lt::escape_text(sentence)));
+    }
     if (doc_.iterations.size() > 0 && c.steps > doc_.iterations.size()) {
       std::string shown;
       for (std::size_t k = 0; k < doc_.iterations.size(); ++k) {
