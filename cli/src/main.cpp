@@ -130,8 +130,9 @@ void add_limits(CLI::App& command, chainrule::cli::run_limits& limits) {
       ->group(group);
   command
       .add_option("--max-work", limits.max_work,
-                  "Refuse training runs of more than this many node evaluations, steps times "
-                  "nodes (default 1000000000)")
+                  "Refuse training runs of more than this many node evaluations: rows run "
+                  "(steps times batch rows, plus validation rows) times nodes (default "
+                  "1000000000)")
       ->check(CLI::PositiveNumber)
       ->group(group);
   command

@@ -134,18 +134,39 @@ void check_model_limits(const lang::program& p, const lang::checked_model& m,
   }
 }
 
-// Before training: time (steps x nodes) and the size of the recorded worked example.
+// Before training: time (rows run forward and backward x nodes) and the size of the recorded
+// worked example. A batch update runs every row of its batch and a validation every row of the
+// validation set, so both count by rows, not by updates.
 void check_run_limits(const lang::program& p, const lang::checked_model& m,
                       const lang::source_location& where, std::uint64_t steps,
-                      const lang::trace_setting& trace, const run_limits& limits) {
+                      std::uint64_t rows_per_step, std::uint64_t validations,
+                      std::uint64_t validation_rows, const lang::trace_setting& trace,
+                      const run_limits& limits) {
   const std::uint64_t nodes = graph_nodes(m);
-  const std::uint64_t work = saturating_product(steps, nodes);
+  const std::uint64_t training_rows = saturating_product(steps, rows_per_step);
+  const std::uint64_t validated_rows = saturating_product(validations, validation_rows);
+  const std::uint64_t rows =
+      training_rows > std::numeric_limits<std::uint64_t>::max() - validated_rows
+          ? std::numeric_limits<std::uint64_t>::max()
+          : training_rows + validated_rows;
+  const std::uint64_t work = saturating_product(rows, nodes);
   if (work > limits.max_work) {
-    throw lang::model_error({error_at(
-        p.source, where,
-        fmt::format("{} training steps over {} graph nodes is {} node evaluations; the limit is {}",
-                    steps, nodes, work, limits.max_work),
-        "fewer steps or a smaller model; chainrule --max-work raises the limit")});
+    std::string what = fmt::format("{} training steps", steps);
+    if (rows_per_step != 1 || validations != 0) {
+      what += fmt::format(" ({} rows", training_rows);
+      if (rows_per_step != 1) what += fmt::format(" in batches of {}", rows_per_step);
+      if (validations != 0) {
+        what += fmt::format(", plus {} validation{} of {} row{}", validations,
+                            validations == 1 ? "" : "s", validation_rows,
+                            validation_rows == 1 ? "" : "s");
+      }
+      what += ")";
+    }
+    throw lang::model_error(
+        {error_at(p.source, where,
+                  fmt::format("{} over {} graph nodes is {} node evaluations; the limit is {}",
+                              what, nodes, work, limits.max_work),
+                  "fewer steps or a smaller model; chainrule --max-work raises the limit")});
   }
   const std::uint64_t traced = traced_steps(trace, steps);
   const std::uint64_t recorded = saturating_product(traced, nodes);
@@ -339,7 +360,41 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
       options.steps = t.count * trace::batches_per_epoch(data->rows(), options.batch_size);
     }
   }
-  check_run_limits(p, m, t.location, options.steps, t.trace, limits);
+  std::uint64_t rows_per_step = 1;
+  if (t.data_set && options.batch_size != 1) {
+    const std::uint64_t rows = m.find_data_set(*t.data_set)->rows();
+    rows_per_step =
+        options.batch_size == trace::full_batch ? rows : std::min(options.batch_size, rows);
+  }
+  std::uint64_t validations = 0;
+  std::uint64_t validation_rows = 0;
+  if (t.validation) {
+    const lang::validation_setting& v = *t.validation;
+    const lang::data_set* data = m.find_data_set(v.data_set);
+    if (data == nullptr) {
+      throw lang::model_error(
+          {error_at(p.source, v.location, fmt::format("unknown data set '{}'", v.data_set))});
+    }
+    trace::validation_options validation;
+    validation.data_set = v.data_set;
+    for (const std::string& column : data->columns)
+      validation.data.columns.push_back(low.node(column));
+    validation.data.values = data->values;
+    const std::uint64_t per_epoch =
+        t.data_set
+            ? trace::batches_per_epoch(m.find_data_set(*t.data_set)->rows(), options.batch_size)
+            : 1;
+    validation.every = v.every_count == 0                       ? per_epoch
+                       : v.every_unit == lang::step_unit::steps ? v.every_count
+                                                                : v.every_count * per_epoch;
+    validation.patience = v.patience;
+    validation.restore_best = v.restore_best;
+    validations = options.steps / validation.every;
+    validation_rows = data->rows();
+    options.validation = std::move(validation);
+  }
+  check_run_limits(p, m, t.location, options.steps, rows_per_step, validations, validation_rows,
+                   t.trace, limits);
   options.on_progress = feedback.progress;
   try {
     trace::document doc = trace::run(g, low.objective, options);

@@ -322,6 +322,34 @@ ordered_json write(const trace::shown_derivative& d) {
   return j;
 }
 
+ordered_json write(const trace::validation_run& v, std::uint64_t steps) {
+  ordered_json history = ordered_json::array();
+  for (const trace::validation_point& p : v.history) {
+    ordered_json point = ordered_json::object();
+    point["update"] = p.update;
+    point["epoch"] = p.epoch;
+    point["training_loss"] = write(p.training_loss);
+    point["validation_loss"] = write(p.validation_loss);
+    point["best"] = p.best;
+    history.push_back(std::move(point));
+  }
+  ordered_json j = ordered_json::object();
+  j["data_set"] = v.data_set;
+  j["rows"] = v.rows;
+  j["every"] = v.every;
+  j["patience"] = v.patience;
+  j["restore_best"] = v.restore_best;
+  j["history"] = std::move(history);
+  j["best_update"] = v.best_update;
+  j["best_loss"] = write(v.best_loss);
+  j["planned_steps"] = v.planned_steps;
+  j["stopped_early"] = v.stopped_early;
+  j["restored"] = v.restored;
+  // For readers of the file; from_json derives it again from the fields above.
+  j["stopping"] = trace::stopping_sentence(v, steps);
+  return j;
+}
+
 ordered_json write(const trace::document& doc) {
   ordered_json quantities = ordered_json::array();
   for (std::size_t q = 0; q < doc.quantities.size(); ++q) {
@@ -370,6 +398,8 @@ ordered_json write(const trace::document& doc) {
       derivatives.push_back(write(d));
     j["derivatives"] = std::move(derivatives);
   }
+  // Likewise only for training runs with `validate on DATA`.
+  if (doc.validation) j["validation"] = write(*doc.validation, doc.config.steps);
   return j;
 }
 
@@ -766,6 +796,34 @@ trace::shown_derivative read_shown_derivative(const json& j, const std::string& 
   return d;
 }
 
+trace::validation_run read_validation(const json& j, const std::string& path) {
+  trace::validation_run v;
+  v.data_set = read_string(member(j, "data_set", path), path + "/data_set");
+  v.rows = read_integer<std::uint64_t>(member(j, "rows", path), path + "/rows");
+  v.every = read_integer<std::uint64_t>(member(j, "every", path), path + "/every");
+  v.patience = read_integer<std::uint64_t>(member(j, "patience", path), path + "/patience");
+  v.restore_best = read_bool(member(j, "restore_best", path), path + "/restore_best");
+  v.history = read_array(
+      member(j, "history", path), path + "/history", [](const json& p, const std::string& at) {
+        trace::validation_point point;
+        point.update = read_integer<std::uint64_t>(member(p, "update", at), at + "/update");
+        point.epoch = read_integer<std::uint64_t>(member(p, "epoch", at), at + "/epoch");
+        point.training_loss = read_number(member(p, "training_loss", at), at + "/training_loss");
+        point.validation_loss =
+            read_number(member(p, "validation_loss", at), at + "/validation_loss");
+        point.best = read_bool(member(p, "best", at), at + "/best");
+        return point;
+      });
+  v.best_update =
+      read_integer<std::uint64_t>(member(j, "best_update", path), path + "/best_update");
+  v.best_loss = read_number(member(j, "best_loss", path), path + "/best_loss");
+  v.planned_steps =
+      read_integer<std::uint64_t>(member(j, "planned_steps", path), path + "/planned_steps");
+  v.stopped_early = read_bool(member(j, "stopped_early", path), path + "/stopped_early");
+  v.restored = read_bool(member(j, "restored", path), path + "/restored");
+  return v;
+}
+
 // ---- checking references ------------------------------------------------------------------------
 
 // Exporters index vectors with the numbers in a document, so a document read from a file is
@@ -999,6 +1057,9 @@ trace::document read_document(const json& j) {
   }
   if (const json* derivatives = optional_member(j, "derivatives")) {
     doc.derivatives = read_array(*derivatives, "/derivatives", read_shown_derivative);
+  }
+  if (const json* validation = optional_member(j, "validation")) {
+    doc.validation = read_validation(*validation, "/validation");
   }
   reference_check(doc).run();
   return doc;

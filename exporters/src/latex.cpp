@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -358,6 +359,7 @@ class writer {
   void results(const trace::iteration& it);
   void error_after(const trace::iteration& it);
   void loss_history();
+  void validation();
   void evaluation(const trace::evaluation& e);
   void derivatives();
   [[nodiscard]] std::string loss_symbol() const { return symbol(doc_.loss); }
@@ -560,7 +562,7 @@ void writer::preamble() {
         "\\usepackage{amsmath,amssymb}\n"
         "\\usepackage{booktabs}\n"
         "\\usepackage{array}\n";
-    if (doc_.loss_history.size() > 2) {
+    if (doc_.loss_history.size() > 2 || (doc_.validation && doc_.validation->history.size() > 1)) {
       out_ += "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.18}\n";
     }
     out_ +=
@@ -638,6 +640,19 @@ void writer::summary() {
           c.batch_reduction == "mean" ? "mean" : "sum"));
     } else if (c.data_rows != 0) {
       paragraph(fmt::format("Training data: {} rows, one row per update.", c.data_rows));
+    }
+    if (doc_.validation) {
+      const trace::validation_run& v = *doc_.validation;
+      std::string sentence = trace::stopping_sentence(v, c.steps);
+      sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
+      paragraph(fmt::format(
+          "Validation on \\texttt{{{}}} ({} {}) after every {} {}{}{}. {}.",
+          lt::escape_text(v.data_set), v.rows, v.rows == 1 ? "row" : "rows", v.every,
+          v.every == 1 ? "update" : "updates",
+          v.patience != 0 ? fmt::format(", patience {}", v.patience) : "",
+          v.restored ? fmt::format(", the parameters of update {} restored", v.best_update)
+                     : std::string(),
+          lt::escape_text(sentence)));
     }
     if (doc_.iterations.size() > 0 && c.steps > doc_.iterations.size()) {
       std::string shown;
@@ -929,6 +944,14 @@ void writer::error_after(const trace::iteration& it) {
     derivation(lt::with_superscript(loss_symbol(), "+"), {value_row(point->loss)});
     return;
   }
+  if (doc_.validation && doc_.validation->restored && it.index == doc_.config.steps) {
+    // The last loss recorded belongs to the restored parameters, not to this update's result.
+    paragraph(
+        fmt::format("After update {} the parameters of update {} were restored (see "
+                    "\\emph{{Validation}}).",
+                    it.index, doc_.validation->best_update));
+    return;
+  }
   heading(1, doc_.iterations.size() > 1 ? fmt::format("Error after update {}", it.index)
                                         : std::string("Error after the update"));
   paragraph(fmt::format(
@@ -936,6 +959,93 @@ void writer::error_after(const trace::iteration& it) {
       "was ${}$):",
       number(it.forward.loss)));
   derivation(lt::with_superscript(loss_symbol(), "+"), {value_row(point->loss)});
+}
+
+void writer::validation() {
+  if (!doc_.validation) return;
+  const trace::validation_run& v = *doc_.validation;
+  heading(1, fmt::format("Validation on {}", lt::escape_text(v.data_set)));
+  paragraph(fmt::format(
+      "After every {} {} the mean of ${}$ over the {} {} of \\texttt{{{}}} is computed with the "
+      "parameters as they are (nothing is updated). The training ${}$ is the mean of the losses "
+      "recorded for the updates since the previous validation; $\\ast$ marks a new best.",
+      v.every, v.every == 1 ? "update" : "updates", loss_symbol(), v.rows,
+      v.rows == 1 ? "row" : "rows", lt::escape_text(v.data_set), loss_symbol()));
+  const bool epochs = std::any_of(v.history.begin(), v.history.end(),
+                                  [](const trace::validation_point& p) { return p.epoch != 0; });
+  std::vector<std::size_t> picked;
+  const std::size_t n = v.history.size();
+  if (n <= options_.table_rows || options_.table_rows < 2) {
+    for (std::size_t i = 0; i < n; ++i)
+      picked.push_back(i);
+  } else {
+    for (std::size_t k = 0; k < options_.table_rows; ++k) {
+      const std::size_t i = k * (n - 1) / (options_.table_rows - 1);
+      if (picked.empty() || picked.back() != i) picked.push_back(i);
+    }
+  }
+  bool long_values = false;
+  std::vector<std::string> rows;
+  for (std::size_t i : picked) {
+    const trace::validation_point& p = v.history[i];
+    long_values = long_values || is_long(p.training_loss) || is_long(p.validation_loss);
+    std::string row = std::to_string(p.update);
+    if (epochs) row += " & " + std::to_string(p.epoch);
+    row += " & " + value_cell(p.training_loss) + " & " + value_cell(p.validation_loss) + " & " +
+           (p.best ? "$\\ast$" : "");
+    rows.push_back(std::move(row));
+  }
+  if (!rows.empty()) {
+    table(epochs ? "rrrrc" : "rrrc", long_values,
+          fmt::format("Update{} & Training ${}$ & Validation ${}$ & Best", epochs ? " & Epoch" : "",
+                      loss_symbol(), loss_symbol()),
+          rows);
+  }
+  if (picked.size() < n) {
+    paragraph(fmt::format("({} of {} rows shown, evenly spaced.)", picked.size(), n));
+  }
+  std::string sentence = trace::stopping_sentence(v, doc_.config.steps);
+  sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
+  std::string text = lt::escape_text(sentence) + ".";
+  if (!v.history.empty()) {
+    text += fmt::format(" The lowest validation loss, ${}$, was after update {}.",
+                        number(v.best_loss), v.best_update);
+  }
+  if (v.restored) {
+    text += fmt::format(
+        " The parameters after update {} were restored: the final values and the last entry of "
+        "the loss history are theirs.",
+        v.best_update);
+  }
+  paragraph(text);
+  if (n < 2) return;
+  std::string training;
+  std::string validating;
+  for (const trace::validation_point& p : v.history) {
+    if (!p.training_loss.shown.empty())
+      training += fmt::format(" ({},{})", p.update, lt::plot_number(p.training_loss.shown));
+    if (!p.validation_loss.shown.empty())
+      validating += fmt::format(" ({},{})", p.update, lt::plot_number(p.validation_loss.shown));
+  }
+  const std::string plot = fmt::format(
+      "\\begin{{center}}\n\\begin{{tikzpicture}}\n"
+      "\\begin{{axis}}[width=0.85\\linewidth, height={}, xlabel={{updates}}, "
+      "ylabel={{${}$}}, grid=major, scaled y ticks=false, legend pos=north east, "
+      "yticklabel style={{/pgf/number format/fixed, /pgf/number format/precision=4}}]\n"
+      "\\addplot[thick, mark={}] coordinates {{{} }};\n"
+      "\\addlegendentry{{training}}\n"
+      "\\addplot[thick, dashed, mark={}] coordinates {{{} }};\n"
+      "\\addlegendentry{{validation}}\n"
+      "\\end{{axis}}\n\\end{{tikzpicture}}\n\\end{{center}}\n",
+      options_.form == latex_form::standalone ? "5.5cm" : "4.2cm", loss_symbol(),
+      n <= 30 ? "*" : "none", training, n <= 30 ? "o" : "none", validating);
+  if (options_.form == latex_form::standalone) {
+    out_ += plot;
+  } else {
+    // As for the loss plot: only where pgfplots is loaded.
+    out_ += "\\csname @\\ifdefined\\pgfplotsversion firstofone\\else gobble\\fi\\endcsname{%\n" +
+            plot + "}\n";
+  }
 }
 
 void writer::evaluation(const trace::evaluation& e) {
@@ -1201,6 +1311,7 @@ std::string writer::run() {
     error_after(it);
   }
   loss_history();
+  validation();
   for (const trace::evaluation& e : doc_.evaluations)
     evaluation(e);
   derivatives();

@@ -2,6 +2,7 @@
 #include "chainrule/exporters/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -119,6 +120,7 @@ class text_writer {
   void values_and_gradients(const trace::iteration& it);
   void error_after(const trace::iteration& it);
   void loss_history();
+  void validation();
   void evaluation(const trace::evaluation& e);
   void derivatives();
 
@@ -248,6 +250,15 @@ void text_writer::summary() {
                             c.data_rows, c.batch_size,
                             c.batch_size >= c.data_rows ? "full batch" : "mini-batches",
                             c.batch_reduction == "mean" ? "averaged" : "summed"));
+    }
+    if (doc_.validation) {
+      const trace::validation_run& v = *doc_.validation;
+      std::string l =
+          fmt::format("Validation: on {} ({} {}) every {} {}", v.data_set, v.rows,
+                      v.rows == 1 ? "row" : "rows", v.every, v.every == 1 ? "update" : "updates");
+      if (v.patience != 0) l += fmt::format(", patience {}", v.patience);
+      if (v.restore_best) l += ", restore best";
+      line(l + "; " + trace::stopping_sentence(v, c.steps));
     }
     if (c.steps > doc_.iterations.size() && !doc_.iterations.empty()) {
       std::string shown;
@@ -479,6 +490,12 @@ void text_writer::error_after(const trace::iteration& it) {
                      point->loss.shown, it.batch->loss.shown));
     return;
   }
+  if (doc_.validation && doc_.validation->restored && it.index == doc_.config.steps) {
+    // The last loss recorded is the restored parameters' loss, not this update's result.
+    line(fmt::format("(After update {} the parameters of update {} were restored; see Validation.)",
+                     it.index, doc_.validation->best_update));
+    return;
+  }
   line(fmt::format("Error after update {}: {} = {} (before: {})", it.index, name(doc_.loss),
                    point->loss.shown, it.forward.loss.shown));
 }
@@ -495,6 +512,62 @@ void text_writer::loss_history() {
   table("  ", rows, {true, false});
   if (picked.size() < h.size()) {
     line(fmt::format("  ({} of {} rows shown, evenly spaced)", picked.size(), h.size()));
+  }
+}
+
+void text_writer::validation() {
+  if (!doc_.validation) return;
+  const trace::validation_run& v = *doc_.validation;
+  heading(fmt::format("Validation on {} ({} {})", v.data_set, v.rows, v.rows == 1 ? "row" : "rows"),
+          '-');
+  line(fmt::format("  mean {} over the validation rows after every {} {}; training {} is the mean",
+                   name(doc_.loss), v.every, v.every == 1 ? "update" : "updates", name(doc_.loss)));
+  line(
+      "  of the losses recorded for the updates since the previous validation; * marks a new best");
+  out_ += '\n';
+  if (!v.history.empty()) {
+    const bool epochs = std::any_of(v.history.begin(), v.history.end(),
+                                    [](const trace::validation_point& p) { return p.epoch != 0; });
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header{"update"};
+    if (epochs) header.push_back("epoch");
+    header.push_back("training " + name(doc_.loss));
+    header.push_back("validation " + name(doc_.loss));
+    header.push_back("best");
+    rows.push_back(std::move(header));
+    const std::vector<std::size_t> picked = pick_rows(v.history.size(), options_.table_rows);
+    for (std::size_t i : picked) {
+      const trace::validation_point& p = v.history[i];
+      std::vector<std::string> row{std::to_string(p.update)};
+      if (epochs) row.push_back(std::to_string(p.epoch));
+      row.push_back(p.training_loss.shown);
+      row.push_back(p.validation_loss.shown);
+      row.push_back(p.best ? "*" : "");
+      rows.push_back(std::move(row));
+    }
+    std::vector<bool> right(rows.front().size(), false);
+    right[0] = true;
+    if (epochs) right[1] = true;
+    table("  ", rows, right);
+    if (picked.size() < v.history.size()) {
+      line(fmt::format("  ({} of {} rows shown, evenly spaced)", picked.size(), v.history.size()));
+    }
+    out_ += '\n';
+  }
+  std::string sentence = trace::stopping_sentence(v, doc_.config.steps);
+  sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
+  line("  " + sentence + ".");
+  if (!v.history.empty()) {
+    line(fmt::format("  Best: validation {} = {} after update {}.", name(doc_.loss),
+                     v.best_loss.shown, v.best_update));
+  }
+  if (v.restored) {
+    line(fmt::format("  The parameters after update {} were restored: the final values and the",
+                     v.best_update));
+    line(fmt::format("  last loss of the history ({} = {}) are theirs.", name(doc_.loss),
+                     doc_.final_state.loss.shown));
+  } else if (v.restore_best && !v.history.empty()) {
+    line("  Nothing to restore: the best validation was after the last update.");
   }
 }
 
@@ -640,6 +713,7 @@ std::string text_writer::run() {
     error_after(it);
   }
   loss_history();
+  validation();
   for (const trace::evaluation& e : doc_.evaluations)
     evaluation(e);
   derivatives();

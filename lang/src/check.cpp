@@ -1374,6 +1374,7 @@ class checker {
       error(t.batch_location, "the perceptron rule updates after every sample",
             "no batch clause with 'using perceptron'");
     }
+    validation(t, s);
     if (!t.trace.empty()) {
       s.trace.first = false;
       s.trace.last = false;
@@ -1597,25 +1598,18 @@ class checker {
       }
       m_.data_sets.push_back(std::move(out));
     }
+    splits(seen);
+    validation_data_set();
     if (m_.train && m_.train->data_set) {
       const auto& t = std::find_if(
           p_.statements.begin(), p_.statements.end(),
           [](const statement& s) { return std::holds_alternative<train_directive>(s); });
       const auto& directive = std::get<train_directive>(*t);
       if (m_.find_data_set(*m_.train->data_set) == nullptr) {
-        const bool defined =
-            std::any_of(p_.statements.begin(), p_.statements.end(), [&](const statement& s) {
-              const auto* d = std::get_if<data_statement>(&s);
-              return d != nullptr && d->name == *m_.train->data_set;
-            });
-        if (!defined) {
+        if (!data_set_declared(*m_.train->data_set)) {
           auto& e = error(directive.data_set_location,
                           fmt::format("unknown data set '{}'", *m_.train->data_set));
-          std::vector<std::string> names;
-          for (const auto& s : p_.statements) {
-            if (const auto* d = std::get_if<data_statement>(&s)) names.push_back(d->name);
-          }
-          suggest(e, detail::closest(*m_.train->data_set, names));
+          suggest(e, detail::closest(*m_.train->data_set, data_set_names()));
         }
       }
     }
@@ -1625,12 +1619,276 @@ class checker {
             const auto* e = std::get_if<evaluate_directive>(&s);
             return e != nullptr && e->data_set == d.name;
           });
-      if ((!m_.train || m_.train->data_set != d.name) && !evaluated) {
+      const bool split =
+          std::any_of(p_.statements.begin(), p_.statements.end(), [&](const statement& s) {
+            const auto* e = std::get_if<split_directive>(&s);
+            return e != nullptr && e->source == d.name;
+          });
+      const bool validated =
+          m_.train && m_.train->validation && m_.train->validation->data_set == d.name;
+      if ((!m_.train || m_.train->data_set != d.name) && !evaluated && !split && !validated) {
         warning(d.location, fmt::format("data set '{}' is never used", d.name));
       }
     }
   }
 
+  // The validate, patience and restore clauses of the train line. The data set itself is looked
+  // up once the data sets are known (validation_data_set).
+  void validation(const train_directive& t, train_setting& s) {
+    if (!t.validation_set) {
+      if (t.patience) {
+        error(t.patience_location, "'patience' needs a validation set to watch",
+              "'validate on DATA' on the train line, or no patience clause");
+      }
+      if (t.restore_best) {
+        error(t.restore_location, "'restore best' needs a validation set to choose the best update",
+              "'validate on DATA' on the train line, or no restore clause");
+      }
+      return;
+    }
+    validation_setting v;
+    v.data_set = *t.validation_set;
+    v.location = t.validation_location;
+    if (t.validate_every) {
+      v.every_unit = t.validate_unit;
+      const char* unit = t.validate_unit == step_unit::steps ? "steps" : "epochs";
+      const auto n = detail::integer_value(t.validate_every->text);
+      if (!n || *n < 1 || *n > static_cast<std::int64_t>(max_training_steps)) {
+        error(t.validate_every->location,
+              fmt::format("bad validation interval '{} {}'", t.validate_every->text, unit),
+              fmt::format("a whole number of {} from 1 to {} between validations, as in 'every "
+                          "2 {}'",
+                          unit, max_training_steps, unit));
+      } else {
+        v.every_count = static_cast<std::uint64_t>(*n);
+      }
+      if (t.validate_unit == step_unit::epochs && !t.data_set) {
+        error(t.validate_every->location, "validating every few epochs needs a training data set",
+              "'on DATA' on the train line, or 'every K steps'");
+      }
+    }
+    if (t.patience) {
+      const auto n = detail::integer_value(t.patience->text);
+      if (!n || *n < 1 || *n > static_cast<std::int64_t>(max_training_steps)) {
+        error(t.patience->location,
+              fmt::format("bad patience '{}': it counts validations without improvement, and "
+                          "training stops when it is reached",
+                          t.patience->text),
+              fmt::format("a whole number from 1 to {}, as in 'patience 3'", max_training_steps));
+      } else {
+        v.patience = static_cast<std::uint64_t>(*n);
+      }
+    }
+    v.restore_best = t.restore_best;
+    if (t.data_set && *t.data_set == *t.validation_set) {
+      // Early stopping on the rows being fitted would stop on the training loss; a validation set
+      // that measures nothing new is a mistake, not a style.
+      error(t.validation_location,
+            fmt::format("'{}' is both the training and the validation set", *t.validation_set),
+            fmt::format("rows held out from training, as made by 'split {} into train, val ratio "
+                        "0.8'",
+                        *t.validation_set));
+    }
+    s.validation = std::move(v);
+  }
+
+  // `split` lines, in source order, after the data statements: each adds its two parts.
+  void splits(std::map<std::string, source_location, std::less<>>& seen) {
+    for (const auto& s : p_.statements) {
+      const auto* d = std::get_if<split_directive>(&s);
+      if (d == nullptr) continue;
+      bool ok = true;
+      if (d->first == d->second) {
+        error(d->second_location, fmt::format("both parts of the split are called '{}'", d->second),
+              "two different names, as in 'split all into train, val ratio 0.8'");
+        ok = false;
+      }
+      std::vector<std::pair<std::string, source_location>> names{{d->first, d->first_location}};
+      if (d->second != d->first) names.emplace_back(d->second, d->second_location);
+      for (const auto& [name, at] : names) {
+        const auto [it, inserted] = seen.emplace(name, at);
+        if (!inserted) {
+          auto& e = error(at, fmt::format("data set '{}' is defined twice", name),
+                          "a name no other data set or split part uses");
+          note(e, it->second, "the first definition is here");
+          ok = false;
+        }
+      }
+      if (!d->ratio && !d->rows) {
+        error(d->location, "the split does not say how many rows go to the first part",
+              "'ratio R' (a fraction, as in 'ratio 0.8') or 'rows N' after the two names");
+        ok = false;
+      }
+      std::optional<std::uint64_t> seed;
+      if (d->seed) {
+        seed = detail::whole_number(d->seed->text);
+        if (!seed || d->seed->text.size() > 18) {
+          error(d->seed->location, "the seed must be a whole number of at most 18 digits",
+                "shuffle seed 42");
+          ok = false;
+        }
+      }
+      const data_set* source = m_.find_data_set(d->source);
+      if (source == nullptr) {
+        if (!seen.contains(d->source)) {
+          auto& e = error(d->source_name_location, fmt::format("unknown data set '{}'", d->source),
+                          "the name of a 'data' statement or of an earlier split's part");
+          std::vector<std::string> known;
+          for (const auto& entry : seen)
+            known.push_back(entry.first);
+          suggest(e, detail::closest(d->source, known));
+        }
+        continue;  // a data set that failed its own checks is reported already
+      }
+      const std::size_t rows = source->rows();
+      std::uint64_t first = 0;
+      if (d->rows) {
+        if (rows < 2) {
+          error(d->rows->location,
+                fmt::format("data set '{}' has 1 row, which cannot be split", d->source),
+                "a data set with at least two rows");
+          continue;
+        }
+        const auto n = count_value(*d->rows, 1, rows - 1, "number of rows");
+        if (!n) {
+          note(errors_.back(), source->location,
+               fmt::format("data set '{}' has {}", d->source, plural(rows, "row")));
+          continue;
+        }
+        first = *n;
+      } else if (d->ratio) {
+        const std::string& text = d->ratio->text;
+        if (detail::decimal_problem(text) || detail::compare_decimals(text, "0") <= 0 ||
+            detail::compare_decimals(text, "1") >= 0) {
+          error(d->ratio->location, fmt::format("bad split ratio '{}'", text),
+                "a fraction strictly between 0 and 1, as in 'ratio 0.8'");
+          continue;
+        }
+        // ratio < 1 leaves the second part at least one row; only the first can be empty.
+        first = detail::floor_times(text, rows);
+        if (first == 0) {
+          error(d->ratio->location,
+                fmt::format("ratio {} of the {} of '{}' leaves the first part empty ({} x {} "
+                            "rounds down to 0)",
+                            text, plural(rows, "row"), d->source, text, rows),
+                "a larger ratio, or 'rows N'");
+          continue;
+        }
+      }
+      if (!ok) continue;
+      std::vector<std::size_t> order;
+      if (seed) {
+        order = detail::shuffled_rows(rows, *seed);
+      } else {
+        order.resize(rows);
+        for (std::size_t r = 0; r < rows; ++r)
+          order[r] = r;
+      }
+      const std::size_t width = source->columns.size();
+      data_set parts[2];
+      for (std::size_t k = 0; k < rows; ++k) {
+        data_set& part = parts[k < first ? 0 : 1];
+        const std::size_t r = order[k];
+        part.values.insert(part.values.end(), source->values.begin() + r * width,
+                           source->values.begin() + (r + 1) * width);
+        if (r < source->row_locations.size())
+          part.row_locations.push_back(source->row_locations[r]);
+        const std::uint64_t from = source->source_rows.empty() ? r + 1 : source->source_rows[r];
+        part.source_rows.push_back(from);
+      }
+      parts[0].name = d->first;
+      parts[0].location = d->first_location;
+      parts[1].name = d->second;
+      parts[1].location = d->second_location;
+      // Before the parts are added: adding them may move `source`.
+      for (data_set& part : parts) {
+        part.columns = source->columns;
+        part.file = source->file;
+      }
+      for (data_set& part : parts) {
+        part.split_from = d->source;
+        part.split_seed = seed;
+        m_.data_sets.push_back(std::move(part));
+      }
+    }
+  }
+
+  // Whether a data statement or a split defines `name` (it may have failed its own checks).
+  bool data_set_declared(std::string_view name) const {
+    return std::any_of(p_.statements.begin(), p_.statements.end(), [&](const statement& s) {
+      if (const auto* d = std::get_if<data_statement>(&s)) return d->name == name;
+      if (const auto* d = std::get_if<split_directive>(&s))
+        return d->first == name || d->second == name;
+      return false;
+    });
+  }
+
+  std::vector<std::string> data_set_names() const {
+    std::vector<std::string> names;
+    for (const auto& s : p_.statements) {
+      if (const auto* d = std::get_if<data_statement>(&s)) names.push_back(d->name);
+      if (const auto* d = std::get_if<split_directive>(&s)) {
+        names.push_back(d->first);
+        names.push_back(d->second);
+      }
+    }
+    return names;
+  }
+
+  void no_validation_warning(const validation_setting& v, std::uint64_t updates) {
+    warning(v.location,
+            fmt::format("training makes {} and validates after every {}, so no "
+                        "validation will run",
+                        plural(updates, "update"),
+                        v.every_count == 0
+                            ? std::string("epoch")
+                            : plural(v.every_count,
+                                     v.every_unit == step_unit::epochs ? "epoch" : "update")));
+  }
+
+  void validation_data_set() {
+    if (!m_.train || !m_.train->validation) return;
+    const validation_setting& v = *m_.train->validation;
+    const data_set* data = m_.find_data_set(v.data_set);
+    if (data == nullptr) {
+      if (!data_set_declared(v.data_set)) {
+        auto& e = error(v.location, fmt::format("unknown validation set '{}'", v.data_set),
+                        "the name of a 'data' statement or of a split's part");
+        suggest(e, detail::closest(v.data_set, data_set_names()));
+      }
+      return;
+    }
+    if (!m_.train->data_set) {
+      if (v.every_count > m_.train->count) no_validation_warning(v, m_.train->count);
+      return;
+    }
+    const data_set* training = m_.find_data_set(*m_.train->data_set);
+    if (training == nullptr) return;
+    // The updates the trainer will make (trace::batches_per_epoch, repeated here because the
+    // language does not depend on the trainer).
+    const std::uint64_t rows = training->rows();
+    const std::uint64_t batch = m_.train->batch_size;
+    const std::uint64_t per_epoch = batch == 0 || batch >= rows ? 1 : (rows + batch - 1) / batch;
+    const std::uint64_t updates =
+        m_.train->unit == step_unit::epochs ? m_.train->count * per_epoch : m_.train->count;
+    const std::uint64_t every = v.every_count == 0                  ? per_epoch
+                                : v.every_unit == step_unit::epochs ? v.every_count * per_epoch
+                                                                    : v.every_count;
+    if (every > updates) no_validation_warning(v, updates);
+    for (const auto& column : training->columns) {
+      if (std::find(data->columns.begin(), data->columns.end(), column) == data->columns.end()) {
+        error(v.location,
+              fmt::format("the validation set '{}' has no column '{}', which the training set "
+                          "'{}' has",
+                          v.data_set, column, training->name),
+              "a validation set with every column of the training set");
+        return;
+      }
+    }
+  }
+
+  // Evaluate
+  // ----------------------------------------------------------------------------------------------
   // Evaluate
   // ----------------------------------------------------------------------------------------------
 
@@ -1643,19 +1901,10 @@ class checker {
       out.data_set = e->data_set;
       out.location = e->location;
       if (m_.find_data_set(e->data_set) == nullptr) {
-        const bool defined =
-            std::any_of(p_.statements.begin(), p_.statements.end(), [&](const statement& t) {
-              const auto* d = std::get_if<data_statement>(&t);
-              return d != nullptr && d->name == e->data_set;
-            });
-        if (!defined) {  // a data set that failed its own checks is reported already
+        if (!data_set_declared(e->data_set)) {  // one that failed its checks is reported
           auto& d = error(e->data_set_location, fmt::format("unknown data set '{}'", e->data_set),
-                          "the name of a 'data' statement");
-          std::vector<std::string> names;
-          for (const auto& t : p_.statements) {
-            if (const auto* ds = std::get_if<data_statement>(&t)) names.push_back(ds->name);
-          }
-          suggest(d, detail::closest(e->data_set, names));
+                          "the name of a 'data' statement or of a split's part");
+          suggest(d, detail::closest(e->data_set, data_set_names()));
         }
       }
       std::vector<const scalar_equation*> elements;

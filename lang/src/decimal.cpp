@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/multiprecision/cpp_int.hpp>
+
 namespace chainrule::lang::detail {
 namespace {
 
@@ -140,6 +142,20 @@ int compare_decimals(std::string_view a, std::string_view b) {
   if (x_negative != y_negative) return x_negative ? -1 : 1;
   const int m = compare_magnitudes(x, y);
   return x_negative ? -m : m;
+}
+
+std::uint64_t floor_times(std::string_view fraction, std::uint64_t n) {
+  // fraction = 0.DIGITS * 10^point = DIGITS / 10^(size - point), with point <= 0 here.
+  using boost::multiprecision::cpp_int;
+  const normalized x = normalize(fraction);
+  // Below 10^-20 the product with any 64-bit n is below 1 (and a huge exponent is not looped).
+  if (x.digits.empty() || x.point < -20) return 0;
+  cpp_int numerator(x.digits);
+  numerator *= n;
+  cpp_int denominator = 1;
+  for (std::int64_t k = 0; k < static_cast<std::int64_t>(x.digits.size()) - x.point; ++k)
+    denominator *= 10;
+  return static_cast<std::uint64_t>(numerator / denominator);
 }
 
 }  // namespace chainrule::lang::detail

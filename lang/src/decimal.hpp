@@ -32,4 +32,7 @@ inline constexpr std::string_view decimal_expectation =
 /// Three-way comparison of two valid signed decimal literals by value: -1, 0 or 1.
 [[nodiscard]] int compare_decimals(std::string_view a, std::string_view b);
 
+/// floor(fraction * n), exactly, for a valid unsigned decimal 0 <= fraction < 1 (a split ratio).
+[[nodiscard]] std::uint64_t floor_times(std::string_view fraction, std::uint64_t n);
+
 }  // namespace chainrule::lang::detail

@@ -212,6 +212,16 @@ std::string to_source(const checked_model& m) {
                        t.unit == step_unit::epochs ? (t.count == 1 ? "epoch" : "epochs")
                                                    : (t.count == 1 ? "step" : "steps"));
     if (t.data_set) out += " on " + *t.data_set;
+    if (t.validation) {
+      const validation_setting& v = *t.validation;
+      out += " validate on " + v.data_set;
+      if (v.every_count != 0) {
+        out += fmt::format(" every {} {}", v.every_count,
+                           v.every_unit == step_unit::epochs ? "epochs" : "steps");
+      }
+      if (v.patience != 0) out += fmt::format(" patience {}", v.patience);
+      if (v.restore_best) out += " restore best";
+    }
     out += fmt::format(" order {} trace {}\n",
                        t.order == update_order::sequential ? "sequential" : "simultaneous",
                        trace_text(t.trace));

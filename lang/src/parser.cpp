@@ -105,6 +105,7 @@ struct parse_state {
   evaluate_directive evaluate;
   show_directive show;
   show_item show_entry;
+  split_directive split;
   layer_statement layer;
   std::optional<std::pair<std::string, source_location>> layer_keyword;
   data_statement data;
@@ -411,7 +412,24 @@ struct reduce_sum : TAO_PEGTL_KEYWORD("sum") {};
 struct reduce_mean : TAO_PEGTL_KEYWORD("mean") {};
 struct reduce_value : sor<reduce_sum, reduce_mean> {};
 struct reduce_clause : if_must<kw_reduce, ws, reduce_value> {};
-struct train_option : sor<on_clause, batch_clause, reduce_clause, order_clause, trace_clause> {};
+struct validation_reference : identifier {};
+struct kw_validate_on : TAO_PEGTL_KEYWORD("on") {};
+struct validate_every_count : number_token {};
+struct validate_unit_steps : unit_steps {};
+struct validate_unit_epochs : unit_epochs {};
+struct validate_unit : sor<validate_unit_steps, validate_unit_epochs> {};
+struct validate_every
+    : if_must<TAO_PEGTL_KEYWORD("every"), ws, validate_every_count, ws, validate_unit> {};
+struct validate_clause : if_must<TAO_PEGTL_KEYWORD("validate"), ws, kw_validate_on, ws,
+                                 validation_reference, opt<ws, validate_every>> {};
+struct kw_patience : TAO_PEGTL_KEYWORD("patience") {};
+struct patience_count : number_token {};
+struct patience_clause : if_must<kw_patience, ws, patience_count> {};
+struct kw_restore : TAO_PEGTL_KEYWORD("restore") {};
+struct restore_best : TAO_PEGTL_KEYWORD("best") {};
+struct restore_clause : if_must<kw_restore, ws, restore_best> {};
+struct train_option : sor<on_clause, batch_clause, reduce_clause, order_clause, trace_clause,
+                          validate_clause, patience_clause, restore_clause> {};
 struct train_end : at<statement_end> {};
 struct train_stmt : if_must<kw_train, ws, kw_minimize, ws, objective_name, ws, kw_using, ws,
                             optimizer_name, ws, opt<optimizer_args>, ws, kw_for, ws, step_count, ws,
@@ -450,6 +468,28 @@ struct show_item_rule
 struct show_first_item : show_item_rule {};
 struct show_stmt : seq<at<kw_show, ws, not_at<equals>>, kw_show, ws, must<show_first_item>,
                        star<ws, comma, ws, must<show_item_rule>>> {};
+// `split` is not reserved: a line is a split only when a name follows the keyword, so an
+// equation `split = ...` keeps working.
+struct kw_split : TAO_PEGTL_KEYWORD("split") {};
+struct split_source : identifier {};
+struct kw_into : TAO_PEGTL_KEYWORD("into") {};
+struct split_first : identifier {};
+struct split_comma : comma {};
+struct split_second : identifier {};
+struct split_ratio_value : number_token {};
+struct kw_ratio : TAO_PEGTL_KEYWORD("ratio") {};
+struct split_ratio : if_must<kw_ratio, ws, split_ratio_value> {};
+struct split_rows_value : number_token {};
+struct kw_rows : TAO_PEGTL_KEYWORD("rows") {};
+struct split_rows : if_must<kw_rows, ws, split_rows_value> {};
+struct kw_seed : TAO_PEGTL_KEYWORD("seed") {};
+struct split_seed_value : number_token {};
+struct split_shuffle : if_must<TAO_PEGTL_KEYWORD("shuffle"), ws, kw_seed, ws, split_seed_value> {};
+struct split_option : sor<split_ratio, split_rows, split_shuffle> {};
+struct split_end : at<statement_end> {};
+struct split_stmt : if_must<at<kw_split, ws, identifier>, kw_split, ws, split_source, ws, kw_into,
+                            ws, split_first, ws, split_comma, ws, split_second,
+                            star<ws, split_option>, ws, split_end> {};
 
 struct layer_name : identifier {};
 struct layer_constructor : identifier {};
@@ -497,8 +537,8 @@ struct equation_equals : equals {};
 struct equation : if_must<at<identifier>, equation_name, ws, equation_equals, ws, expression> {};
 
 struct statement : sor<precision_stmt, display_stmt, declaration_stmt, symbol_stmt, train_stmt,
-                       differentiate_stmt, evaluate_stmt, show_stmt, layer_stmt, data_stmt,
-                       dropout_stmt, equation> {};
+                       differentiate_stmt, evaluate_stmt, show_stmt, split_stmt, layer_stmt,
+                       data_stmt, dropout_stmt, equation> {};
 struct line : seq<ws, sor<line_end, pegtl::eof, seq<must<statement>, ws, must<statement_end>>>> {};
 struct byte_order_mark : TAO_PEGTL_STRING("\xEF\xBB\xBF") {};
 struct document : seq<opt<byte_order_mark>, pegtl::until<pegtl::eof, line>> {};
@@ -517,7 +557,7 @@ constexpr const char* operand_text = "an operand: a number, a name, a function c
 CHAINRULE_EXPECT(
     "a statement: a declaration (input, target, param, const), an equation "
     "'name = expression', or a directive (precision, display, symbol, train, "
-    "differentiate, evaluate, show, layer, data)",
+    "differentiate, evaluate, show, split, layer, data)",
     statement);
 CHAINRULE_EXPECT("end of line", statement_end);
 CHAINRULE_EXPECT("an expression", expression);
@@ -563,8 +603,26 @@ CHAINRULE_EXPECT("'for' and a number of steps, as in 'for 1 step'", kw_for);
 CHAINRULE_EXPECT("the number of steps", step_count);
 CHAINRULE_EXPECT("'steps' or 'epochs'", step_unit_rule);
 CHAINRULE_EXPECT(
-    "end of line, or 'on DATA', 'batch N|full', 'reduce sum|mean', 'order ...' or 'trace ...'",
+    "end of line, or 'on DATA', 'batch N|full', 'reduce sum|mean', 'order ...', 'trace ...', "
+    "'validate on DATA', 'patience P' or 'restore best'",
     train_end);
+CHAINRULE_EXPECT("'on' and a data set, as in 'validate on val'", kw_validate_on);
+CHAINRULE_EXPECT("the name of a data set", validation_reference);
+CHAINRULE_EXPECT("a number of steps or epochs, as in 'every 2 epochs'", validate_every_count);
+CHAINRULE_EXPECT("'steps' or 'epochs'", validate_unit);
+CHAINRULE_EXPECT("a number of validations without improvement, as in 'patience 3'", patience_count);
+CHAINRULE_EXPECT("'best' (as in 'restore best')", restore_best);
+CHAINRULE_EXPECT("'split'", kw_split);
+CHAINRULE_EXPECT("the name of the data set to split", split_source);
+CHAINRULE_EXPECT("'into' and two names, as in 'split all into train, val ratio 0.8'", kw_into);
+CHAINRULE_EXPECT("the name of the first part", split_first);
+CHAINRULE_EXPECT("',' and the name of the second part", split_comma);
+CHAINRULE_EXPECT("the name of the second part", split_second);
+CHAINRULE_EXPECT("the fraction of rows in the first part, as in 'ratio 0.8'", split_ratio_value);
+CHAINRULE_EXPECT("the number of rows in the first part, as in 'rows 1200'", split_rows_value);
+CHAINRULE_EXPECT("'seed' and a number, as in 'shuffle seed 7'", kw_seed);
+CHAINRULE_EXPECT("a seed, as in 'shuffle seed 7'", split_seed_value);
+CHAINRULE_EXPECT("end of line, 'ratio R', 'rows N' or 'shuffle seed S'", split_end);
 CHAINRULE_EXPECT("'full' or a number of rows per update, as in 'batch 32'", batch_value);
 CHAINRULE_EXPECT("'sum' or 'mean'", reduce_value);
 CHAINRULE_EXPECT("the name of a data set", data_reference);
@@ -1391,6 +1449,159 @@ struct action<show_stmt> {
     st.out.statements.emplace_back(std::move(st.show));
   }
 };
+// Validation and split -----------------------------------------------------------------------
+
+template <>
+struct action<validation_reference> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.train.validation_set) {
+      st.error(st.where(in), "the validation set is given twice", "one 'validate on' clause");
+    }
+    st.train.validation_set = in.string();
+    st.train.validation_location = st.where(in);
+  }
+};
+template <>
+struct action<validate_every_count> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.train.validate_every = st.number(in.string_view(), st.where(in));
+  }
+};
+template <>
+struct action<validate_unit_steps> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.train.validate_unit = step_unit::steps;
+  }
+};
+template <>
+struct action<validate_unit_epochs> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.train.validate_unit = step_unit::epochs;
+  }
+};
+template <>
+struct action<kw_patience> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.train.patience)
+      st.error(st.where(in), "the patience is given twice", "one 'patience' clause");
+    st.train.patience_location = st.where(in);
+  }
+};
+template <>
+struct action<patience_count> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.train.patience = st.number(in.string_view(), st.where(in));
+  }
+};
+template <>
+struct action<kw_restore> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.train.restore_best)
+      st.error(st.where(in), "'restore best' is given twice", "one 'restore best' clause");
+    st.train.restore_location = st.where(in);
+  }
+};
+template <>
+struct action<restore_best> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.train.restore_best = true;
+  }
+};
+
+template <>
+struct action<kw_split> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.split = split_directive{};
+    st.split.location = st.where(in);
+  }
+};
+template <>
+struct action<split_source> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.split.source = in.string();
+    st.split.source_name_location = st.where(in);
+  }
+};
+template <>
+struct action<split_first> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.split.first = in.string();
+    st.split.first_location = st.where(in);
+  }
+};
+template <>
+struct action<split_second> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.split.second = in.string();
+    st.split.second_location = st.where(in);
+  }
+};
+template <>
+struct action<kw_ratio> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.split.ratio || st.split.rows) {
+      st.error(st.where(in), "the size of the first part is given twice",
+               "one 'ratio R' or 'rows N' clause");
+    } else {
+      st.split.size_location = st.where(in);
+    }
+  }
+};
+template <>
+struct action<split_ratio_value> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.split.ratio = st.number(in.string_view(), st.where(in));
+  }
+};
+template <>
+struct action<kw_rows> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.split.ratio || st.split.rows) {
+      st.error(st.where(in), "the size of the first part is given twice",
+               "one 'ratio R' or 'rows N' clause");
+    } else {
+      st.split.size_location = st.where(in);
+    }
+  }
+};
+template <>
+struct action<split_rows_value> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    st.split.rows = st.number(in.string_view(), st.where(in));
+  }
+};
+template <>
+struct action<split_seed_value> {
+  template <typename Input>
+  static void apply(const Input& in, parse_state& st) {
+    if (st.split.seed)
+      st.error(st.where(in), "the shuffle is given twice", "one 'shuffle seed S' clause");
+    st.split.seed = st.number(in.string_view(), st.where(in));
+  }
+};
+template <>
+struct action<split_stmt> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, parse_state& st) {
+    st.out.statements.emplace_back(std::move(st.split));
+  }
+};
 
 // Layers ------------------------------------------------------------------------------------------
 
@@ -1582,9 +1793,9 @@ struct action<equation> {
 // ---------------------------------------------------------------------------------------------
 // Turning a failure into a diagnostic
 
-constexpr std::array<std::string_view, 13> statement_keywords{
+constexpr std::array<std::string_view, 14> statement_keywords{
     "precision", "display",       "input", "target", "param",    "const", "symbol",
-    "train",     "differentiate", "layer", "data",   "evaluate", "show"};
+    "train",     "differentiate", "layer", "data",   "evaluate", "show",  "split"};
 
 bool is_word_char(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';

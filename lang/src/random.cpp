@@ -5,6 +5,7 @@
 
 #include <boost/multiprecision/cpp_int.hpp>
 #include <stdexcept>
+#include <utility>
 
 #include "chainrule/engine/decimal.hpp"
 
@@ -90,6 +91,23 @@ std::vector<std::string> initial_weights(init_scheme scheme, std::string_view sc
     out.push_back(format_decimal(w.get(), rounded));
   }
   return out;
+}
+
+std::vector<std::size_t> shuffled_rows(std::size_t rows, std::uint64_t seed) {
+  std::vector<std::size_t> order(rows);
+  for (std::size_t r = 0; r < rows; ++r)
+    order[r] = r;
+  std::mt19937_64 generator(seed);
+  for (std::size_t i = rows; i-- > 1;) {
+    const auto bound = static_cast<std::uint64_t>(i) + 1;
+    // 2^64 mod bound, computed in 64 bits: (2^64 - bound) mod bound.
+    const std::uint64_t rest = (0 - bound) % bound;
+    std::uint64_t x = generator();
+    while (rest != 0 && x >= 0 - rest)
+      x = generator();
+    std::swap(order[i], order[static_cast<std::size_t>(x % bound)]);
+  }
+  return order;
 }
 
 dropout_mask_stream::dropout_mask_stream(std::uint64_t seed, std::size_t units,

@@ -33,6 +33,13 @@ inline constexpr int init_digits = 4;
                                                        std::size_t units, std::size_t fan_in,
                                                        std::uint64_t seed);
 
+/// The row order of `split ... shuffle seed S`: a Fisher-Yates shuffle of 0, 1, ..., rows - 1
+/// driven by std::mt19937_64(seed). For i = rows - 1 down to 1 it draws j uniformly from
+/// [0, i] and swaps entries i and j. The draw is portable and unbiased: with b = i + 1 and
+/// r = 2^64 mod b, draws x >= 2^64 - r are rejected (the next draw is taken), and j = x mod b.
+/// (std::shuffle and std::uniform_int_distribution leave this mapping to the implementation.)
+[[nodiscard]] std::vector<std::size_t> shuffled_rows(std::size_t rows, std::uint64_t seed);
+
 /// The seeded dropout masks of one dropout: for training update k (1-based) the generator
 /// std::mt19937_64(seed) skips (k - 1)*n draws and draws n more; unit i is kept (mask 1) when
 /// u_i = (x_i >> 11) / 2^53 >= rate, compared exactly, and dropped (mask 0) otherwise.

@@ -226,6 +226,20 @@ TEST_CASE("limits on nodes, work, trace size and precision have flags", "[cli][l
           "^~~~~\n"
           "note: expected fewer steps or a smaller model; chainrule --max-work raises the limit\n");
   }
+  SECTION("batch and validation rows count in --max-work") {
+    // x, w, and the expression nodes w, x, w*x, 2 and ^: 7 nodes. 10 full batches of the 3 rows
+    // of a are 30 rows, and 5 validations (every 2 updates) of b's 1 row 5 more: 35 x 7 = 245.
+    const std::string model =
+        "input x = 0\nparam w = 1\nf = (w*x)^2\ndata d(x) = [[1], [2], [3], [4]]\n"
+        "split d into a, b rows 3\n"
+        "train minimize f using sgd for 10 steps on a batch full validate on b every 2 steps\n";
+    const process_result r = run_generated(model, {"--max-work", "244"});
+    require_clean_failure(r);
+    CHECK(r.err.starts_with(
+        "model.chain:6:1: error: 10 training steps (30 rows in batches of 3, plus 5 validations "
+        "of 1 row) over 7 graph nodes is 245 node evaluations; the limit is 244\n"));
+    CHECK(run_generated(model, {"--max-work", "245"}).exit_code == 0);
+  }
   SECTION("traced steps times nodes (--max-trace), by default 10^7") {
     const process_result r = run_generated(
         "param w = 1\nf = w^2\ntrain minimize f using sgd for 3000000 steps trace all\n");
@@ -311,14 +325,16 @@ TEST_CASE("two runs write byte-identical outputs", "[cli][determinism]") {
   } else {
     flags.erase(flags.begin() + 2, flags.begin() + 4);  // no --pdf out.pdf
   }
-  for (const std::string& model : {std::string("mazur"), std::string("training")}) {
+  for (const std::string& model :
+       {std::string("mazur"), std::string("training"), std::string("early_stopping")}) {
     DYNAMIC_SECTION(model) {
       const scratch_directory first("determinism-a");
       const scratch_directory second("determinism-b");
       std::vector<std::string> stdout_texts;
       for (const scratch_directory* dir : {&first, &second}) {
-        if (model == "mazur") {
-          fs::copy_file(fs::path(CHAINRULE_SOURCE_DIR) / "examples" / "mazur.chain",
+        if (model != "training") {
+          // A shuffled split, validation and a stop with restore: all of it seeded or exact.
+          fs::copy_file(fs::path(CHAINRULE_SOURCE_DIR) / "examples" / (model + ".chain"),
                         dir->path() / "model.chain");
         } else {
           write_file(dir->path() / "model.chain", training_model);

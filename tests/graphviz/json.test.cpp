@@ -57,6 +57,31 @@ TEST_CASE("JSON round trip", "[json]") {
     odd.quantities[0].formula.nodes.push_back({});  // a default literal node
     CHECK(ex::from_json(ex::to_json(odd)) == odd);
   }
+  SECTION("validation history and early stopping") {
+    auto validated = doc;
+    CHECK(ex::to_json(validated).find("\"validation\"") == std::string::npos);
+    chainrule::trace::validation_run v;
+    v.data_set = "held";
+    v.rows = 3;
+    v.every = 2;
+    v.patience = 1;
+    v.restore_best = true;
+    v.history.push_back({2, 1, {"0.5", "0.5"}, {"0.25", "0.25"}, true});
+    v.history.push_back({4, 2, {"0.375", "0.375"}, {"0.3", "0.3"}, false});
+    v.best_update = 2;
+    v.best_loss = {"0.25", "0.25"};
+    v.planned_steps = 10;
+    v.stopped_early = true;
+    v.restored = true;
+    validated.validation = v;
+    validated.config.steps = 4;
+    const std::string with = ex::to_json(validated);
+    CHECK(ex::from_json(with) == validated);
+    CHECK(contains(with,
+                   "\"stopping\": \"stopped early at update 4: no improvement for 1 "
+                   "validation since update 2\""));
+    CHECK(contains(with, "\"stopped_early\": true"));
+  }
   SECTION("empty document") {
     const chainrule::trace::document empty;
     CHECK(ex::from_json(ex::to_json(empty)) == empty);

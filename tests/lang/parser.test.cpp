@@ -277,8 +277,8 @@ TEST_CASE("syntax errors say what was expected", "[lang][parser]") {
     CHECK(single_error("display 9 decimals exactly\n").expected ==
           "end of line, 'rounding half-even|half-up' or 'keep zeros'");
     CHECK(single_error("train minimize E using sgd(lr = 1) for 1 step sequential\n").expected ==
-          "end of line, or 'on DATA', 'batch N|full', 'reduce sum|mean', 'order ...' or "
-          "'trace ...'");
+          "end of line, or 'on DATA', 'batch N|full', 'reduce sum|mean', 'order ...', "
+          "'trace ...', 'validate on DATA', 'patience P' or 'restore best'");
   }
   SECTION("unclosed things") {
     CHECK(brief(single_error("symbol w = \"abc\n")) == "1:16: unexpected end of line");

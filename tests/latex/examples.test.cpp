@@ -8,6 +8,7 @@
 
 #include "chainrule/exporters/latex.hpp"
 #include "chainrule/exporters/pdflatex.hpp"
+#include "chainrule/exporters/text.hpp"
 #include "pipeline.hpp"
 #include "support.hpp"
 
@@ -99,4 +100,30 @@ TEST_CASE("the examples at 100 and 1000 digits", "[latex][examples][digits]") {
   const auto big = ex::compile_pdf_with_log(
       ex::to_latex(chainrule::cli::run_model(mazur, thousand, std::nullopt).document));
   CHECK(latex_test::count(big.log, "Overfull \\hbox") == 0);
+}
+
+TEST_CASE("early stopping in the text and LaTeX worked examples", "[latex][text][validation]") {
+  const fs::path model = fs::path(CHAINRULE_SOURCE_DIR) / "examples" / "early_stopping.chain";
+  const chainrule::trace::document doc =
+      chainrule::cli::run_model(model, {}, std::nullopt).document;
+  const std::string latex = ex::to_latex(doc);
+  const auto has = [](const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  };
+  // The stop is at update 96 of 6000 with the best at 36 (tests/reference/validation.ref).
+  const std::string sentence =
+      "topped early at update 96: no improvement for 5 validations since update 36.";
+  CHECK(has(latex, "\\subsection*{Validation on held}"));
+  CHECK(has(latex, "Update & Epoch & Training $E$ & Validation $E$ & Best \\\\"));
+  CHECK(has(latex, "36 & 3 & "));
+  CHECK(has(latex, "S" + sentence));
+  CHECK(has(latex, "\\addlegendentry{training}"));
+  CHECK(has(latex, "\\addlegendentry{validation}"));
+  CHECK(has(latex, "After update 96 the parameters of update 36 were restored"));
+  const std::string text = ex::to_text(doc);
+  CHECK(has(text, "Validation on held (4 rows)\n"));
+  CHECK(has(text, "  update  epoch  training E   validation E  best\n"));
+  CHECK(has(text, "  S" + sentence + "\n"));
+  CHECK(has(text, "Validation: on held (4 rows) every 12 updates, patience 5, restore best; s" +
+                      sentence.substr(0, sentence.size() - 1) + "\n"));
 }

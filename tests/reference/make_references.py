@@ -1193,6 +1193,154 @@ def make_random():
     ref.write()
 
 
+def shuffled_rows(rows, seed):
+    """`split ... shuffle seed S` (lang/src/random.hpp): Fisher-Yates over 0..rows-1, for
+    i = rows-1 down to 1 a draw j in [0, i] by rejection (x >= 2^64 - (2^64 mod (i+1)) is drawn
+    again) and j = x mod (i+1); written here from that description, not from the C++."""
+    g = MT19937_64(seed)
+    order = list(range(rows))
+    for i in range(rows - 1, 0, -1):
+        bound = i + 1
+        limit = 2 ** 64 - (2 ** 64 % bound)
+        x = g()
+        while x >= limit:
+            x = g()
+        j = x % bound
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def validation_run(train, val, w, lr, steps, every, patience, batch=1, mean=False):
+    """The 1-parameter model y = w x, E = (y - t)^2 (dE/dw = 2 (w x - t) x, by hand) trained with
+    sgd in exact fractions: per sample (batch 1) or in batches of `batch` rows (gradients and
+    losses summed, or averaged with mean=True). After every `every` updates the validation loss
+    is the mean of E over `val`; training stops when `patience` validations in a row are not
+    strictly lower than the best. Returns every number the trainer reports."""
+    E = lambda w, x, t: (w * x - t) ** 2
+    batches = [train[i:i + batch] for i in range(0, len(train), batch)]
+    history, points, ws = [], [], [w]
+    best, best_update, since, stop = None, 0, 0, None
+    for k in range(1, steps + 1):
+        rows = batches[(k - 1) % len(batches)]
+        loss = sum(E(w, x, t) for x, t in rows)
+        grad = sum(2 * (w * x - t) * x for x, t in rows)
+        if mean:
+            loss /= len(rows)
+            grad /= len(rows)
+        history.append(loss)
+        w = w - lr * grad
+        ws.append(w)
+        if k % every == 0:
+            v = sum(E(w, x, t) for x, t in val) / len(val)
+            training = sum(history[k - every:k]) / every
+            is_best = best is None or v < best
+            if is_best:
+                best, best_update, since = v, k, 0
+            else:
+                since += 1
+            points.append((k, training, v, is_best))
+            if patience and since >= patience and k != steps:
+                stop = k
+                break
+    return dict(history=history, points=points, ws=ws, best=best, best_update=best_update,
+                stop=stop, made=stop or steps)
+
+
+def make_validation():
+    from fractions import Fraction as F
+    ref = RefFile("validation.ref", "Validation and early stopping (tests/trace/validation.test.cpp).")
+    ref.comment(
+        "shuffle.seedS.rowsN: the row order of 'split ... shuffle seed S' for N rows (0-based),",
+        "from a Python Fisher-Yates over a Python std::mt19937_64 (see shuffled_rows).",
+    )
+    for seed, rows in [(7, 10), (42, 5), (2024, 13)]:
+        ref.put("shuffle.seed%d.rows%d" % (seed, rows), ",".join(map(str, shuffled_rows(rows, seed))))
+    ref.blank()
+    ref.comment(
+        "Model y = w x, E = (y - t)^2, w = 0 at the start, sgd, computed in exact fractions",
+        "(validation_run; dE/dw = 2 (w x - t) x by hand). Data all(x, t) = [[1, 2], [2, 4.2],",
+        "[1, 1.5], [2, 3.4]] split without shuffle into fit (rows 1-2) and check (rows 3-4).",
+        "sample.*: per sample, lr = 0.05, 20 epochs on fit, validate on check every epoch",
+        "(2 updates), patience 2, restore best.",
+        "batch.*: full batch of fit, reduce mean, lr = 0.1, 30 steps, validate every 3 steps,",
+        "patience 3, no restore.",
+        "final_loss: the last entry of the loss history (the final forward pass: sample: the",
+        "last update's row with the restored w; batch: the mean over fit with the last w).",
+        "val.K.*: the K-th validation: its update, the mean training loss of the updates since",
+        "the previous one, the validation loss and whether it is a new best (1) or not (0).",
+        "loss.K: the loss before update K+1 (the loss history); w.after.K: w after K updates.",
+    )
+    all_rows = [(F(1), F(2)), (F(2), F("4.2")), (F(1), F("1.5")), (F(2), F("3.4"))]
+    fit, check = all_rows[:2], all_rows[2:]
+    cases = [("sample", dict(lr=F("0.05"), steps=40, every=2, patience=2)),
+             ("batch", dict(lr=F("0.1"), steps=30, every=3, patience=3, batch=2, mean=True))]
+    for name, args in cases:
+        r = validation_run(fit, check, F(0), **args)
+        ref.put("%s.made" % name, str(r["made"]))
+        ref.put("%s.stopped" % name, "1" if r["stop"] else "0")
+        ref.put("%s.best_update" % name, str(r["best_update"]))
+        ref.put("%s.best_loss" % name, mpf(r["best"].numerator) / r["best"].denominator)
+        ref.put("%s.validations" % name, str(len(r["points"])))
+        for k, (update, training, v, is_best) in enumerate(r["points"], 1):
+            ref.put("%s.val.%d.update" % (name, k), str(update))
+            ref.put("%s.val.%d.training" % (name, k), mpf(training.numerator) / training.denominator)
+            ref.put("%s.val.%d.validation" % (name, k), mpf(v.numerator) / v.denominator)
+            ref.put("%s.val.%d.best" % (name, k), "1" if is_best else "0")
+        for k, loss in enumerate(r["history"]):
+            ref.put("%s.loss.%d" % (name, k), mpf(loss.numerator) / loss.denominator)
+        # The final forward pass: per sample the row of the last update, in batches the mean
+        # over its batch, with the restored parameters when restore best is asked for.
+        w_end = r["ws"][r["best_update"] if name == "sample" else r["made"]]
+        if name == "sample":
+            x, t = fit[(r["made"] - 1) % len(fit)]
+            final = (w_end * x - t) ** 2
+        else:
+            final = sum((w_end * x - t) ** 2 for x, t in fit) / len(fit)
+        ref.put("%s.final_loss" % name, mpf(final.numerator) / final.denominator)
+        for k in (r["best_update"], r["made"]):
+            key = "%s.w.after.%d" % (name, k)
+            if key not in ref.keys:
+                ref.put(key, mpf(r["ws"][k].numerator) / r["ws"][k].denominator)
+    # examples/early_stopping.chain: y = b + w1 x + ... + w5 x^5, E = (t - y)^2, all parameters
+    # 0, sgd lr 0.2 per sample; the 16 points (copied from the file) split with shuffle seed 3,
+    # the first 12 of the shuffled order to fit, the last 4 held out; a validation every epoch
+    # (12 updates), patience 5, restore best. Exact fractions; dE/dw_k = -2 (t - y) x^k by hand.
+    ref.blank()
+    ref.comment("example.*: examples/early_stopping.chain (see make_validation).",
+                "example.w.K: parameter K (1..5 = w1..w5, 0 = b) after the best update.")
+    points = [("-1", "-1.99"), ("-0.867", "-1.083"), ("-0.733", "-0.568"), ("-0.6", "-0.905"),
+              ("-0.467", "-0.966"), ("-0.333", "-0.192"), ("-0.2", "0.291"), ("-0.067", "0.805"),
+              ("0.067", "0.148"), ("0.2", "0.383"), ("0.333", "1.448"), ("0.467", "1.624"),
+              ("0.6", "2.314"), ("0.733", "2.359"), ("0.867", "2.193"), ("1", "2.39")]
+    points = [(F(x), F(t)) for x, t in points]
+    order = shuffled_rows(16, 3)
+    fit_rows = [points[r] for r in order[:12]]
+    held_rows = [points[r] for r in order[12:]]
+    poly = lambda w, x: sum(w[k] * x ** k for k in range(6))
+    w = [F(0)] * 6
+    lr = F("0.2")
+    best, best_update, best_w, since, stop = None, 0, None, 0, None
+    for k in range(1, 500 * 12 + 1):
+        x, t = fit_rows[(k - 1) % 12]
+        r = t - poly(w, x)
+        w = [w[j] + lr * 2 * r * x ** j for j in range(6)]
+        if k % 12 == 0:
+            v = sum((t - poly(w, x)) ** 2 for x, t in held_rows) / 4
+            if best is None or v < best:
+                best, best_update, best_w, since = v, k, list(w), 0
+            else:
+                since += 1
+            if since >= 5:
+                stop = k
+                break
+    ref.put("example.stop", str(stop))
+    ref.put("example.best_update", str(best_update))
+    ref.put("example.best_loss", mpf(best.numerator) / best.denominator)
+    for j in range(6):
+        ref.put("example.w.%d" % j, mpf(best_w[j].numerator) / best_w[j].denominator)
+    ref.write()
+
+
 def make_examples():
     """The worked examples in examples/*.chain, computed here from their formulas."""
     ref = RefFile("examples.ref", "The worked examples of examples/*.chain (tests/trace/examples.test.cpp).")
@@ -1454,6 +1602,7 @@ def main():
     make_examples()
     make_batches()
     make_show()
+    make_validation()
     with mp.workdps(DPS):
         print("E_total                   ", mpmath.nstr(e0, 20))
         print("E_total_after_simultaneous", mpmath.nstr(e_sim, 20))

@@ -294,3 +294,35 @@ TEST_CASE("show in a training run uses update 1's dropout masks", "[trace][show]
   const auto w = quantity(doc, "W_h_1_1");
   CHECK(agrees(doc.derivatives[2].value.exact, doc.iterations.at(0).gradients.at(w).exact, 45));
 }
+
+TEST_CASE("examples/early_stopping.chain: stops where the fractions say, best epoch restored",
+          "[trace][examples][validation]") {
+  // validation.ref's example.* keys: make_references.py splits the points with its own
+  // Fisher-Yates and trains the polynomial in exact fractions.
+  const auto ref = read_reference("validation.ref");
+  const trace::document doc = run_example("early_stopping.chain");
+  REQUIRE(doc.validation);
+  const trace::validation_run& v = *doc.validation;
+  CHECK(doc.config.steps == std::stoull(ref_value(ref, "example.stop")));
+  CHECK(v.stopped_early);
+  CHECK(v.planned_steps == 6000);
+  CHECK(v.every == 12);
+  CHECK(v.best_update == std::stoull(ref_value(ref, "example.best_update")));
+  CHECK(agrees(v.best_loss.exact, ref_value(ref, "example.best_loss"), 45));
+  CHECK(v.restored);
+  const char* names[] = {"b", "w1", "w2", "w3", "w4", "w5"};
+  for (int k = 0; k < 6; ++k) {
+    INFO(names[k]);
+    CHECK(agrees(doc.final_state.values[quantity(doc, names[k])].exact,
+                 ref_value(ref, "example.w." + std::to_string(k)), 45));
+  }
+  // `evaluate y on held` runs after the restore through trace::evaluate, another path to the
+  // same mean: it must equal the best validation loss.
+  REQUIRE(doc.evaluations.size() == 1);
+  CHECK(agrees(doc.evaluations[0].mean_loss.exact, ref_value(ref, "example.best_loss"), 45));
+  CHECK(doc.evaluations[0].rows == 4);
+  // `trace first, last` (the default): update 1 and the update training stopped after.
+  REQUIRE(doc.iterations.size() == 2);
+  CHECK(doc.iterations[1].index == doc.config.steps);
+  CHECK(doc.loss_history.size() == doc.config.steps + 1);
+}

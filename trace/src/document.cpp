@@ -66,4 +66,17 @@ std::string display_name(const document& doc, quantity_index q) {
   return "#" + std::to_string(q);
 }
 
+std::string stopping_sentence(const validation_run& v, std::uint64_t steps) {
+  const auto plural = [](std::uint64_t n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  };
+  if (v.stopped_early) {
+    return "stopped early at update " + std::to_string(steps) + ": no improvement for " +
+           plural(v.patience, "validation") + " since update " + std::to_string(v.best_update);
+  }
+  std::string out = "ran all " + plural(steps, "update");
+  if (v.history.empty()) return out + "; no validation fell within them";
+  return out + "; the best validation loss was after update " + std::to_string(v.best_update);
+}
+
 }  // namespace chainrule::trace

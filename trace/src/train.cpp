@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
 
 #include "chainrule/engine/ops.hpp"
@@ -80,6 +81,9 @@ struct trainer<Real>::impl {
   void record_update(iteration& it, std::size_t j, const std::vector<number>& before_lines,
                      const number& before_w, const number& gradient);
   optimizer_settings describe_optimizer() const;
+  /// The objective's mean over the validation rows into val_loss; the graph's values of the
+  /// validation columns are put back afterwards.
+  void validate();
 
   graph<Real>& g;
   std::uint32_t loss;
@@ -120,6 +124,15 @@ struct trainer<Real>::impl {
   std::vector<const Real*> overrides;
   std::vector<Real> adjoints;
   Real product;
+
+  // Validation.
+  std::size_t val_columns = 0;
+  std::size_t val_rows = 0;
+  std::vector<Real> val_data;
+  std::vector<Real> val_saved;  // the columns' values before a validation
+  Real val_loss;
+  Real val_divisor;
+  std::uint64_t val_every = 0;
 
   // Perceptron.
   std::uint32_t output = detail::none;
@@ -176,6 +189,23 @@ trainer<Real>::impl::impl(graph<Real>& graph_ref, node_id loss_node, run_options
       data.push_back(traits::from_decimal(text, g.digits()));
   }
 
+  if (options.validation) {
+    const training_data& v = options.validation->data;
+    val_columns = v.columns.size();
+    if (val_columns == 0 || v.values.empty() || v.values.size() % val_columns != 0)
+      throw usage_error("validation data needs columns and whole rows");
+    for (node_id c : v.columns) {
+      if (static_cast<std::size_t>(c) >= n || g.op_of(c) != op::input)
+        throw usage_error("a validation data column must be an input or target node");
+    }
+    val_rows = v.values.size() / val_columns;
+    for (const auto& text : v.values)
+      val_data.push_back(traits::from_decimal(text, g.digits()));
+    val_saved.assign(val_columns, zero);
+    val_loss = zero;
+    val_divisor = traits::from_decimal(std::to_string(val_rows), g.digits());
+  }
+
   if (options.batch_size != 1) {
     if (rows == 0) throw usage_error("batches need training data ('on DATA')");
     if (options.batch_size != full_batch && options.batch_size > rows) {
@@ -186,6 +216,9 @@ trainer<Real>::impl::impl(graph<Real>& graph_ref, node_id loss_node, run_options
     batch = options.batch_size == full_batch ? rows : static_cast<std::size_t>(options.batch_size);
   }
   batches = batches_per_epoch(rows, batch);
+  if (options.validation) {
+    val_every = options.validation->every != 0 ? options.validation->every : batches;
+  }
   batch_loss = zero;
   full_divisor = traits::from_decimal(std::to_string(batch), g.digits());
   short_divisor = rows % batch == 0
@@ -491,6 +524,25 @@ void trainer<Real>::impl::update_perceptron(iteration* traced) {
 }
 
 template <real_number Real>
+void trainer<Real>::impl::validate() {
+  typename traits::precision_scope scope(g.digits());
+  const std::vector<node_id>& cols = options.validation->data.columns;
+  for (std::size_t c = 0; c < val_columns; ++c)
+    val_saved[c] = g.value(cols[c]);
+  if (options.before_evaluation) options.before_evaluation();
+  val_loss = 0;
+  for (std::size_t r = 0; r < val_rows; ++r) {
+    for (std::size_t c = 0; c < val_columns; ++c)
+      g.set_value(cols[c], val_data[r * val_columns + c]);
+    g.forward();
+    val_loss += g.value(static_cast<node_id>(loss));
+  }
+  val_loss /= val_divisor;
+  for (std::size_t c = 0; c < val_columns; ++c)
+    g.set_value(cols[c], val_saved[c]);
+}
+
+template <real_number Real>
 optimizer_settings trainer<Real>::impl::describe_optimizer() const {
   optimizer_settings s;
   const optimizer_description& d = opt.description();
@@ -673,8 +725,42 @@ document trainer<Real>::run() {
   doc.config.batch_reduction = o.reduction == batch_reduction::mean ? "mean" : "sum";
   const std::uint64_t progress_every =
       o.progress_every != 0 ? o.progress_every : std::max<std::uint64_t>(1, o.steps / 100);
+
+  using traits = typename impl::traits;
+  const bool validating = o.validation.has_value();
+  const std::uint64_t patience = validating ? o.validation->patience : 0;
+  std::optional<validation_run> run_validation;
+  std::optional<Real> best;
+  std::vector<Real> best_params;
+  std::vector<Real> saved_params;
+  std::optional<optimizer<Real>> saved_optimizer;
+  std::uint64_t since_best = 0;
+  if (validating) {
+    run_validation.emplace();
+    run_validation->data_set = o.validation->data_set;
+    run_validation->rows = m.val_rows;
+    run_validation->every = m.val_every;
+    run_validation->patience = patience;
+    run_validation->restore_best = o.validation->restore_best;
+    run_validation->planned_steps = o.steps;
+  }
+
+  std::uint64_t made = o.steps;
   for (std::uint64_t k = 1; k <= o.steps; ++k) {
-    if (o.trace.selects(k, o.steps)) {
+    const bool traced = o.trace.selects(k, o.steps);
+    const bool validates = validating && k % m.val_every == 0;
+    // This update ends training if its validation does not improve either: keep what it
+    // starts from, so that `trace last` can show it (see validation_options).
+    const bool may_stop = validates && patience != 0 && since_best + 1 == patience &&
+                          k != o.steps && o.trace.last && !traced;
+    if (may_stop) {
+      typename traits::precision_scope scope(m.g.digits());
+      saved_params.clear();
+      for (const std::uint32_t p : m.params)
+        saved_params.push_back(m.g.value(static_cast<node_id>(p)));
+      saved_optimizer = m.opt;
+    }
+    if (traced) {
       doc.config.traced.push_back(k);
       iteration it;
       m.step(k, &it);
@@ -686,25 +772,77 @@ document trainer<Real>::run() {
     if (o.on_progress && (k % progress_every == 0 || k == o.steps)) {
       o.on_progress(k, o.steps, m.rec.num(m.history[static_cast<std::size_t>(k - 1)]).shown);
     }
+    if (!validates) continue;
+
+    typename traits::precision_scope scope(m.g.digits());
+    m.validate();
+    validation_point point;
+    point.update = k;
+    point.epoch = m.rows == 0 ? 0 : (k + m.batches - 1) / m.batches;
+    Real mean = traits::zero(m.g.digits());
+    for (std::uint64_t j = k - m.val_every; j < k; ++j)
+      mean += m.history[static_cast<std::size_t>(j)];
+    mean /= traits::from_decimal(std::to_string(m.val_every), m.g.digits());
+    point.training_loss = m.rec.num(mean);
+    point.validation_loss = m.rec.num(m.val_loss);
+    point.best = !best || m.val_loss < *best;
+    if (point.best) {
+      best = m.val_loss;
+      since_best = 0;
+      run_validation->best_update = k;
+      run_validation->best_loss = point.validation_loss;
+      if (o.validation->restore_best) {
+        best_params.clear();
+        for (const std::uint32_t p : m.params)
+          best_params.push_back(m.g.value(static_cast<node_id>(p)));
+      }
+    } else {
+      ++since_best;
+    }
+    run_validation->history.push_back(std::move(point));
+    if (patience != 0 && since_best >= patience && k != o.steps) {
+      made = k;
+      run_validation->stopped_early = true;
+      if (may_stop) {
+        // The same update again, traced, from the same parameters and optimizer state.
+        for (std::size_t j = 0; j < m.params.size(); ++j)
+          m.g.set_value(static_cast<node_id>(m.params[j]), saved_params[j]);
+        m.opt = *saved_optimizer;
+        doc.config.traced.push_back(k);
+        iteration it;
+        m.step(k, &it);
+        it.index = k;
+        doc.iterations.push_back(std::move(it));
+      }
+      break;
+    }
   }
-  m.done = o.steps;
+  m.done = made;
+  doc.config.steps = made;
   {
     typename impl::traits::precision_scope scope(m.g.digits());
+    if (run_validation && o.validation->restore_best && run_validation->best_update != 0 &&
+        run_validation->best_update != made) {
+      for (std::size_t j = 0; j < m.params.size(); ++j)
+        m.g.set_value(static_cast<node_id>(m.params[j]), best_params[j]);
+      run_validation->restored = true;
+    }
     if (o.before_evaluation) o.before_evaluation();
     if (m.batch > 1) {
       // The last batch again, with the final parameters.
-      const auto [first, count] = m.batch_rows(o.steps);
-      m.accumulate(first, count, o.steps, nullptr, nullptr);
-      m.history[static_cast<std::size_t>(o.steps)] = m.batch_loss;
+      const auto [first, count] = m.batch_rows(made);
+      m.accumulate(first, count, made, nullptr, nullptr);
+      m.history[static_cast<std::size_t>(made)] = m.batch_loss;
     } else {
       m.g.forward();
-      m.history[static_cast<std::size_t>(o.steps)] = m.g.value(static_cast<node_id>(m.loss));
+      m.history[static_cast<std::size_t>(made)] = m.g.value(static_cast<node_id>(m.loss));
     }
   }
+  doc.validation = std::move(run_validation);
   doc.final_state = m.rec.take_snapshot();
   doc.final_steps = m.rec.forward_steps();
-  doc.loss_history.reserve(m.history.size());
-  for (std::size_t k = 0; k < m.history.size(); ++k)
+  doc.loss_history.reserve(static_cast<std::size_t>(made) + 1);
+  for (std::size_t k = 0; k <= static_cast<std::size_t>(made); ++k)
     doc.loss_history.push_back({k, m.rec.num(m.history[k])});
   return doc;
 }

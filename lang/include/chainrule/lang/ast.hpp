@@ -188,6 +188,15 @@ struct train_directive {
   source_location batch_location;
   std::optional<batch_reduction> reduction;
   source_location reduction_location;
+  /// `validate on DATA [every K steps|epochs]`, `patience P`, `restore best`.
+  std::optional<std::string> validation_set;
+  source_location validation_location;  ///< the data set's name
+  std::optional<number_literal> validate_every;
+  step_unit validate_unit = step_unit::steps;
+  std::optional<number_literal> patience;
+  source_location patience_location;  ///< the `patience` keyword
+  bool restore_best = false;
+  source_location restore_location;
   source_location location;  ///< the `train` keyword
 };
 
@@ -233,6 +242,22 @@ struct show_directive {
   source_location location;  ///< the `show` keyword
 };
 
+/// `split DATA into FIRST, SECOND ratio R|rows N [shuffle seed S]`: two data sets made of the
+/// rows of DATA.
+struct split_directive {
+  std::string source;
+  source_location source_name_location;
+  std::string first;
+  source_location first_location;
+  std::string second;
+  source_location second_location;
+  std::optional<number_literal> ratio;
+  std::optional<number_literal> rows;
+  source_location size_location;  ///< the `ratio` or `rows` keyword (the first one given)
+  std::optional<number_literal> seed;
+  source_location location;  ///< the `split` keyword
+};
+
 /// One argument of a layer constructor: positional or `keyword = value`, where the value is a
 /// name, a number, an array literal or a name applied to one number (`init = uniform(0.5)`).
 struct layer_argument {
@@ -270,7 +295,7 @@ struct data_statement {
 using statement =
     std::variant<declaration, equation_statement, symbol_statement, precision_directive,
                  display_directive, train_directive, differentiate_directive, layer_statement,
-                 data_statement, evaluate_directive, show_directive>;
+                 data_statement, evaluate_directive, show_directive, split_directive>;
 
 /// A parsed .chain file. Statements are in source order (a declaration line with several names
 /// gives one `declaration` per name).

@@ -83,6 +83,18 @@ struct trace_setting {
 
 inline constexpr std::uint64_t max_training_steps = 1'000'000'000;
 
+/// `validate on DATA [every K steps|epochs] [patience P] [restore best]` on the train line.
+struct validation_setting {
+  std::string data_set;
+  /// Updates between validations, as written: `every_count` steps or epochs; 0 when not written
+  /// (every epoch with a training data set, every step without one).
+  std::uint64_t every_count = 0;
+  step_unit every_unit = step_unit::steps;
+  std::uint64_t patience = 0;  ///< 0: record the curve only, never stop early
+  bool restore_best = false;
+  source_location location;  ///< the data set's name on the train line
+};
+
 struct train_setting {
   std::string objective;  ///< a scalar equation's name
   optimizer_setting optimizer;
@@ -94,6 +106,7 @@ struct train_setting {
   /// Rows per update (1: per sample); 0 for `batch full`, every row of the data set.
   std::uint64_t batch_size = 1;
   batch_reduction reduction = batch_reduction::sum;
+  std::optional<validation_setting> validation;
   source_location location;
 };
 
@@ -143,6 +156,11 @@ struct data_set {
   std::vector<source_location> row_locations;
   std::string file;  ///< the resolved CSV path, empty for inline data
   source_location location;
+  /// For a part of `split`: the data set it was cut from and, for a shuffled split, the seed;
+  /// `source_rows` are its rows' 1-based numbers in that data set, in this set's order.
+  std::string split_from;
+  std::optional<std::uint64_t> split_seed;
+  std::vector<std::uint64_t> source_rows;
 
   [[nodiscard]] std::size_t rows() const noexcept {
     return columns.empty() ? 0 : values.size() / columns.size();

@@ -202,7 +202,7 @@ struct settings {
   display_format display;
   optimizer_settings optimizer;
   std::string update_order = "simultaneous";  ///< or "sequential"
-  std::uint64_t steps = 0;                    ///< number of updates made
+  std::uint64_t steps = 0;  ///< number of updates made (fewer than asked when stopped early)
   /// Which iterations were traced in full, as asked ("first, last, every 100") and as done
   /// (the iteration numbers, 1-based, ascending).
   std::string traced_description;
@@ -439,6 +439,52 @@ struct shown_derivative {
   friend bool operator==(const shown_derivative&, const shown_derivative&) = default;
 };
 
+// Validation while training (`validate on DATA` on the train line)
+
+/// One validation: the objective's mean over the validation rows with the parameters after
+/// `update` updates (nothing updated, dropout off).
+struct validation_point {
+  std::uint64_t update = 0;
+  /// The epoch update `update` belongs to (1-based, ceil(update / updates per epoch)); 0 when
+  /// training has no data set.
+  std::uint64_t epoch = 0;
+  /// The mean of the training losses recorded for the updates since the previous validation
+  /// (each before its update, as in document::loss_history).
+  number training_loss;
+  number validation_loss;
+  /// True when this validation loss is strictly lower than every earlier one (the first always is).
+  bool best = false;
+
+  friend bool operator==(const validation_point&, const validation_point&) = default;
+};
+
+struct validation_run {
+  std::string data_set;
+  std::uint64_t rows = 0;
+  std::uint64_t every = 1;     ///< updates between validations (after updates every, 2 every, ...)
+  std::uint64_t patience = 0;  ///< validations without improvement that stop training; 0: never
+  bool restore_best = false;   ///< `restore best` was asked for
+  std::vector<validation_point> history;
+  std::uint64_t best_update =
+      0;  ///< the update of the lowest validation loss (the first of equals)
+  number best_loss;
+  std::uint64_t planned_steps = 0;  ///< the updates the train line asked for
+  /// Training stopped after settings::steps < planned_steps updates because `patience`
+  /// validations in a row did not improve on the one after best_update.
+  bool stopped_early = false;
+  /// The parameters of the final state (and of the evaluations) are those after best_update,
+  /// put back after training; false when restore_best was not asked for or best_update was the
+  /// last update made.
+  bool restored = false;
+
+  friend bool operator==(const validation_run&, const validation_run&) = default;
+};
+
+/// "stopped early at update 12: no improvement for 3 validations since update 6", or
+/// "ran all 40 updates; the best validation loss was after update 36" for a run that did not
+/// stop.
+std::string stopping_sentence(const validation_run& v, std::uint64_t steps);
+
 // ---------------------------------------------------------------------------------------------
 // The whole document
 
@@ -465,7 +511,8 @@ struct document {
 
   /// Traced iterations, ascending by index.
   std::vector<iteration> iterations;
-  /// Loss after 0, 1, ..., steps updates (steps + 1 entries when training ran; 1 otherwise).
+  /// Loss after 0, 1, ..., steps updates (steps + 1 entries when training ran; 1 otherwise),
+  /// steps being settings::steps, the updates actually made.
   /// Batch runs record each update's reduced batch loss (before the update), and last the
   /// reduced loss of the last batch with the final parameters.
   std::vector<loss_point> loss_history;
@@ -478,6 +525,8 @@ struct document {
   std::vector<evaluation> evaluations;
   /// `show` directives, every derivative in source order.
   std::vector<shown_derivative> derivatives;
+  /// Validation while training, when the train line has `validate on DATA`.
+  std::optional<validation_run> validation;
 
   friend bool operator==(const document&, const document&) = default;
 };

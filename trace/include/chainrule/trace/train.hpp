@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,25 @@ enum class batch_reduction : std::uint8_t { sum, mean };
 /// run_options::batch_size for "every row of the data set in one batch".
 inline constexpr std::uint64_t full_batch = 0;
 
+/// Validation while training: after every `every` updates the objective's mean over the rows of
+/// `data` is computed with the parameters as they are (forward passes only, before_evaluation
+/// called first, the data columns' values put back afterwards) and recorded in
+/// document::validation. With `patience` P > 0, training stops after the validation that is the
+/// P-th in a row not strictly lower than the best so far. With restore_best the parameters
+/// after the best validation are put back before the final forward pass.
+///
+/// When training stops early and `last` is traced, the update it stops after is traced: before
+/// an update that could be the last (a validation follows it and P - 1 validations have not
+/// improved), the parameters and the optimizer state are copied; if it is the last, they are put
+/// back and the update is run again with tracing, which computes the same numbers.
+struct validation_options {
+  std::string data_set;  ///< its name, for the document
+  training_data data;
+  std::uint64_t every = 0;     ///< 0: every epoch of the training data (every update without it)
+  std::uint64_t patience = 0;  ///< 0: record the curve only
+  bool restore_best = false;
+};
+
 struct run_options {
   record_options record;
   optimizer_config optimizer;
@@ -68,6 +88,7 @@ struct run_options {
   /// simultaneous order and a gradient optimizer (the perceptron rule is per sample).
   std::uint64_t batch_size = 1;
   batch_reduction reduction = batch_reduction::sum;
+  std::optional<validation_options> validation;
   /// For a progress display, never part of the document: called after update k (of `total`)
   /// with the loss that update was computed from, as display text, every progress_every updates
   /// (0: about a hundred times per run) and after the last one. Empty: never called.
