@@ -339,11 +339,6 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
   options.trace.every = t.trace.every;
   options.trace.steps = t.trace.steps;
   options.steps = t.count;
-  if (!dropout.empty()) {
-    // Masks as written or drawn per update while training; the final pass evaluates.
-    options.before_update = [&dropout](std::uint64_t k) { dropout.training(k); };
-    options.before_evaluation = [&dropout] { dropout.evaluation(); };
-  }
   if (t.data_set) {
     const lang::data_set* data = m.find_data_set(*t.data_set);
     if (data == nullptr) {
@@ -392,6 +387,22 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
     validations = options.steps / validation.every;
     validation_rows = data->rows();
     options.validation = std::move(validation);
+  }
+  if (!dropout.empty()) {
+    // Masks as written or drawn for each sample while training; validation and the final pass
+    // evaluate. In a batch every row is a sample of its own and draws its own masks.
+    if (options.batch_size == 1) {
+      options.before_update = [&dropout](std::uint64_t k) { dropout.training(k); };
+    } else {
+      const std::uint64_t rows_per_batch =
+          options.batch_size == trace::full_batch
+              ? options.data.values.size() / options.data.columns.size()
+              : options.batch_size;
+      options.before_batch_row = [&dropout, rows_per_batch](std::uint64_t k, std::uint64_t row) {
+        dropout.training(k, row, rows_per_batch);
+      };
+    }
+    options.before_evaluation = [&dropout] { dropout.evaluation(); };
   }
   check_run_limits(p, m, t.location, options.steps, rows_per_step, validations, validation_rows,
                    t.trace, limits);

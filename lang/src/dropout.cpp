@@ -58,9 +58,15 @@ bool dropout_control<Real>::empty() const noexcept {
 
 template <class Real>
 void dropout_control<Real>::training(std::uint64_t step) {
+  training(step, 0, 1);
+}
+
+template <class Real>
+void dropout_control<Real>::training(std::uint64_t step, std::uint64_t row, std::uint64_t rows) {
   impl& m = *impl_;
+  const std::uint64_t draw = (step - 1) * rows + row + 1;
   for (auto& d : m.dropouts) {
-    const std::vector<int>& keep = d.drawn ? d.drawn->mask(step) : d.written;
+    const std::vector<int>& keep = d.drawn ? d.drawn->mask(draw) : d.written;
     for (std::size_t i = 0; i < d.mask.size(); ++i)
       m.graph->set_value(d.mask[i], keep[i] != 0 ? m.one : m.zero);
     m.graph->set_value(d.rate, d.rate_value);

@@ -105,6 +105,13 @@ TEST_CASE("dropout: a seeded mask is drawn per update, the same for the same ste
     CHECK(mask_digits(low, "mask_d", 4) ==
           ref["dropout.seed7.rate0.5.units4.step" + std::to_string(step)]);
   }
+  // Rows of a batch draw in turn: row r of update k in updates of B rows is draw (k-1)*B + r + 1.
+  control.training(1, 1, 2);
+  CHECK(mask_digits(low, "mask_d", 4) == ref["dropout.seed7.rate0.5.units4.step2"]);
+  control.training(2, 0, 2);
+  CHECK(mask_digits(low, "mask_d", 4) == ref["dropout.seed7.rate0.5.units4.step3"]);
+  control.training(1, 0, 3);
+  CHECK(mask_digits(low, "mask_d", 4) == ref["dropout.seed7.rate0.5.units4.step1"]);
   control.evaluation();
   CHECK(mask_digits(low, "mask_d", 4) == "1111");
   CHECK(low.value("rate_d") == 0.0);

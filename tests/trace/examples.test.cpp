@@ -260,6 +260,37 @@ TEST_CASE("show with differentiate is taken at the one pass shown", "[trace][sho
   CHECK(doc.derivatives[0].text.find("o^2") != std::string::npos);
 }
 
+TEST_CASE("seeded dropout draws a mask for every row of a batch", "[trace][dropout]") {
+  // d = dropout(x, rate 0.5, seed 7), E = w*sum(d), so a row's loss is w*2*(sum of the kept x_i)
+  // and its gradient dE/dw is 2*(sum of the kept x_i). random.ref (a Python re-implementation of
+  // the draws) gives the masks of draws 1, 2 and 3: 1101, 0011 and 0111. Update 1 (w = 1): its
+  // two rows are draws 1 and 2, 2*(1 + 10 + 1000) = 2022 and 2*(100 + 1000) = 2200. Then
+  // w = 1 - 0.001*(2022 + 2200) = -3.222, and update 2's first row is draw 3:
+  // -3.222*2*(10 + 100 + 1000) = -7152.84. (One mask per update would give both rows of update 1
+  // the same loss.)
+  const trace::document doc =
+      run_text("dropout_batch.chain",
+               "input x[4] = [0, 0, 0, 0]\n"
+               "param w = 1\n"
+               "d = dropout(x, rate = 0.5, seed = 7)\n"
+               "E = w*sum(d)\n"
+               "data rows(x) = [[1, 10, 100, 1000], [1, 10, 100, 1000]]\n"
+               "train minimize E using sgd(lr = 0.001) for 2 steps on rows batch 2 trace all\n");
+  REQUIRE(doc.iterations.size() == 2);
+  REQUIRE(doc.iterations[0].batch.has_value());
+  REQUIRE(doc.iterations[0].batch->rows.size() == 2);
+  CHECK(doc.iterations[0].batch->rows[0].loss.shown == "2022");
+  CHECK(doc.iterations[0].batch->rows[1].loss.shown == "2200");
+  REQUIRE(doc.iterations[1].batch.has_value());
+  CHECK(doc.iterations[1].batch->rows[0].loss.shown == "-7152.84");
+  // The worked example's pass is the first row's, with its own mask as named values.
+  CHECK(doc.iterations[1].forward.values[quantity(doc, "mask_d_1")].shown == "0");
+  CHECK(doc.iterations[1].forward.values[quantity(doc, "mask_d_2")].shown == "1");
+  // The final pass evaluates: every mask 1.
+  for (int i = 1; i <= 4; ++i)
+    CHECK(doc.final_state.values[quantity(doc, "mask_d_" + std::to_string(i))].shown == "1");
+}
+
 TEST_CASE("show with training on a data set is taken at the first row", "[trace][show]") {
   // E = 1/2 (t - w x)^2, dE/dw = -(t - w x) x. Row 1 (x = 2, t = 1) with w = 0.25:
   // -(1 - 0.5)*2 = -1; the declared x = 0, t = 0 would give 0, row 2 (x = 3, t = 0) 2.25.

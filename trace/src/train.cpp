@@ -64,8 +64,9 @@ struct trainer<Real>::impl {
   std::pair<std::size_t, std::size_t> batch_rows(std::uint64_t k) const;
   /// Forward and backward over rows [first, first + count), reduced into batch_loss and
   /// gradients; the graph is left with the last row's pass.
-  void accumulate(std::size_t first, std::size_t count, std::uint64_t k, iteration* traced,
-                  batch_step* record);
+  /// `training`: an update's rows (before_batch_row is called), not the final evaluation pass.
+  void accumulate(std::size_t first, std::size_t count, std::uint64_t k, bool training,
+                  iteration* traced, batch_step* record);
   void set_row(std::uint64_t k);
   void set_row_index(std::size_t r);
   void update_simultaneous(iteration* traced);
@@ -315,12 +316,13 @@ std::pair<std::size_t, std::size_t> trainer<Real>::impl::batch_rows(std::uint64_
 
 template <real_number Real>
 void trainer<Real>::impl::accumulate(std::size_t first, std::size_t count, std::uint64_t k,
-                                     iteration* traced, batch_step* record) {
+                                     bool training, iteration* traced, batch_step* record) {
   batch_loss = 0;
   for (auto& gradient : gradients)
     gradient = 0;
   for (std::size_t r = first; r < first + count; ++r) {
     set_row_index(r);
+    if (training && options.before_batch_row) options.before_batch_row(k, r - first);
     g.forward();
     g.backward(static_cast<node_id>(loss));
     // The first row's pass stands for the batch in the worked example; the rows table adds up
@@ -355,7 +357,7 @@ template <real_number Real>
 void trainer<Real>::impl::step_batch(std::uint64_t k, iteration* traced) {
   const auto [first, count] = batch_rows(k);
   batch_step record;
-  accumulate(first, count, k, traced, traced ? &record : nullptr);
+  accumulate(first, count, k, true, traced, traced ? &record : nullptr);
   if (k <= history.size()) history[static_cast<std::size_t>(k - 1)] = batch_loss;
   if (traced) traced->batch = std::move(record);
   opt.begin_step();
@@ -831,7 +833,7 @@ document trainer<Real>::run() {
     if (m.batch > 1) {
       // The last batch again, with the final parameters.
       const auto [first, count] = m.batch_rows(made);
-      m.accumulate(first, count, made, nullptr, nullptr);
+      m.accumulate(first, count, made, false, nullptr, nullptr);
       m.history[static_cast<std::size_t>(made)] = m.batch_loss;
     } else {
       m.g.forward();

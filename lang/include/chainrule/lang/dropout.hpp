@@ -28,8 +28,12 @@ class dropout_control {
 
   /// True when the model has no dropout.
   [[nodiscard]] bool empty() const noexcept;
-  /// Sets the masks and rates for training update `step` (1-based).
+  /// Sets the masks and rates for training update `step` (1-based) of one row.
   void training(std::uint64_t step);
+  /// The same for row `row` (0-based) of update `step` in updates of `rows` rows each: a seeded
+  /// mask is the one of draw (step - 1)*rows + row + 1, so every row of every batch has its own
+  /// (training(step) is draw `step`, the per-sample case).
+  void training(std::uint64_t step, std::uint64_t row, std::uint64_t rows);
   /// Sets every mask to 1 and every rate to 0.
   void evaluation();
 

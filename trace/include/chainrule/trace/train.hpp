@@ -84,6 +84,11 @@ struct run_options {
   /// updates and evaluation, such as dropout masks (lang/dropout.hpp). Either may be empty.
   std::function<void(std::uint64_t)> before_update;
   std::function<void()> before_evaluation;
+  /// In an update of several rows, called before row `row` (0-based within the batch) of update
+  /// k runs its forward pass, after before_update(k): for leaves that differ per sample, such as
+  /// seeded dropout masks (each row of a batch draws its own). Not called for per-sample updates,
+  /// for validation or in the final pass. May be empty.
+  std::function<void(std::uint64_t k, std::uint64_t row)> before_batch_row;
   /// Rows per update; full_batch for all of them. More than one row needs training data, the
   /// simultaneous order and a gradient optimizer (the perceptron rule is per sample).
   std::uint64_t batch_size = 1;
