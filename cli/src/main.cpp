@@ -181,17 +181,33 @@ void add_common(CLI::App& command, common_options& o) {
 // The progress display goes to stderr only, so stdout and every output file stay the same with
 // or without it. On a terminal one line is rewritten in place; elsewhere (a log file, CI) each
 // report is its own line.
+// True while a terminal's progress line waits for its newline (training stopped early, or
+// failed, before its last update).
+bool progress_line_open = false;
+
 chainrule::cli::run_feedback feedback_for(const common_options& o) {
   chainrule::cli::run_feedback feedback;
   if (!o.progress) return feedback;
   const bool terminal = isatty(STDERR_FILENO) != 0;
   feedback.progress = [terminal](std::uint64_t update, std::uint64_t total,
                                  const std::string& loss) {
+    progress_line_open = terminal && update < total;
     std::cerr << (terminal ? "\r" : "") << "training: update " << update << " of " << total
-              << ", loss " << loss << (terminal && update < total ? "" : "\n") << std::flush;
+              << ", loss " << loss << (progress_line_open ? "" : "\n") << std::flush;
   };
   return feedback;
 }
+
+// Ends the progress line when the run is over, however it ended.
+struct progress_line_guard {
+  progress_line_guard() = default;
+  progress_line_guard(const progress_line_guard&) = delete;
+  progress_line_guard& operator=(const progress_line_guard&) = delete;
+  ~progress_line_guard() {
+    if (progress_line_open) std::cerr << '\n' << std::flush;
+    progress_line_open = false;
+  }
+};
 
 void print_warnings(const std::vector<chainrule::lang::diagnostic>& warnings) {
   if (!warnings.empty()) std::cerr << chainrule::lang::format(warnings);
@@ -203,8 +219,11 @@ void print_certification(const std::vector<std::string>& report) {
 }
 
 int run_command(const common_options& o, std::size_t width) {
-  const chainrule::cli::model_run r =
-      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits, feedback_for(o));
+  const chainrule::cli::model_run r = [&] {
+    const progress_line_guard line;
+    return chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits,
+                                     feedback_for(o));
+  }();
   print_warnings(r.warnings);
   print_certification(r.certify_report);
   ex::text_options text;
@@ -224,8 +243,11 @@ int render_command(const common_options& o, const render_options& r) {
   if (!r.highlight.empty() && !graph) {
     throw usage_error("--highlight draws on the graph: add --dot, --svg, --png or --pdf-graph");
   }
-  const chainrule::cli::model_run run =
-      chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits, feedback_for(o));
+  const chainrule::cli::model_run run = [&] {
+    const progress_line_guard line;
+    return chainrule::cli::run_model(o.file, o.numbers(), o.shown_title(), o.limits,
+                                     feedback_for(o));
+  }();
   print_warnings(run.warnings);
   print_certification(run.certify_report);
 

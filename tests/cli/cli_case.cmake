@@ -142,6 +142,11 @@ elseif(CASE STREQUAL "run_progress")
     message(FATAL_ERROR "expected 100 progress reports, got ${count}:\n${err}")
   endif()
   expect_contains("${err}" "training: update 8000 of 8000, loss" "progress display")
+  # Early stopping after update 96 of 6000 (reports every 60th): the last report is update 96.
+  chainrule(run "${SOURCE_DIR}/examples/early_stopping.chain" --progress)
+  expect_rc(0)
+  string(REGEX MATCH "training: update [0-9]+ of 6000, loss [0-9.]+\n$" last "${err}")
+  expect_contains("${last}" "training: update 96 of 6000, loss" "early-stopping progress")
 
 elseif(CASE STREQUAL "render_outputs")
   chainrule(render "${mazur}" --latex m.tex --pdf m.pdf --dot m.dot --svg m.svg --png m.png

@@ -816,6 +816,9 @@ document trainer<Real>::run() {
         it.index = k;
         doc.iterations.push_back(std::move(it));
       }
+      // The progress display's last report is the update training stopped after.
+      if (o.on_progress && k % progress_every != 0)
+        o.on_progress(k, o.steps, m.rec.num(m.history[static_cast<std::size_t>(k - 1)]).shown);
       break;
     }
   }
