@@ -226,17 +226,24 @@ namespace {
 
 // Runs `text` as a model file in a directory of this process's own, removed afterwards.
 trace::document run_text(const std::string& name, const std::string& text) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("chainrule-show-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::filesystem::path file = dir / name;
+  struct scratch_directory {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("chainrule-show-" + std::to_string(::getpid()));
+    scratch_directory() { std::filesystem::create_directories(path); }
+    scratch_directory(const scratch_directory&) = delete;
+    scratch_directory& operator=(const scratch_directory&) = delete;
+    // Also when run_model throws (a failing test's model error).
+    ~scratch_directory() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } dir;
+  const std::filesystem::path file = dir.path / name;
   {
     std::ofstream out(file, std::ios::binary);
     out << text;
   }
-  trace::document doc = cli::run_model(file, {}, std::nullopt).document;
-  std::filesystem::remove_all(dir);
-  return doc;
+  return cli::run_model(file, {}, std::nullopt).document;
 }
 
 }  // namespace
