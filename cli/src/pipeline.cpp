@@ -278,8 +278,10 @@ void add_shows(const lang::program& p, const lang::checked_model& m, trace::docu
       std::vector<node_id> wrt;
       for (const std::string& w : s.wrt)
         wrt.push_back(low.node(w));
-      trace::shown_derivative d = trace::show_derivative(g, doc.quantities.size(), low.node(s.of),
-                                                         wrt, s.text, low.display_format());
+      // The document's exact digits (more than the graph's in a --certify run).
+      trace::shown_derivative d =
+          trace::show_derivative(g, doc.quantities.size(), low.node(s.of), wrt, s.text,
+                                 low.display_format(), doc.config.digits);
       d.evaluated_at = at;
       doc.derivatives.push_back(std::move(d));
     } catch (const evaluation_error& e) {

@@ -13,7 +13,7 @@ namespace chainrule::trace {
 template <real_number Real>
 shown_derivative show_derivative(graph<Real>& g, std::size_t quantities, node_id of,
                                  std::span<const node_id> wrt, std::string written,
-                                 const number_format& display) {
+                                 const number_format& display, unsigned exact_digits) {
   shown_derivative out;
   out.written = std::move(written);
   out.of = static_cast<quantity_index>(of);
@@ -43,16 +43,17 @@ shown_derivative show_derivative(graph<Real>& g, std::size_t quantities, node_id
     n.latex_name = "#" + std::to_string(at->second);
   }
   out.latex = symbolic::to_latex(e);
-  out.value = {g.format(d.value(), number_format::significant(static_cast<int>(g.digits()))),
+  const unsigned digits = exact_digits == 0 ? g.digits() : exact_digits;
+  out.value = {g.format(d.value(), number_format::significant(static_cast<int>(digits))),
                g.format(d.value(), display)};
   return out;
 }
 
 template shown_derivative show_derivative<double>(graph<double>&, std::size_t, node_id,
                                                   std::span<const node_id>, std::string,
-                                                  const number_format&);
+                                                  const number_format&, unsigned);
 template shown_derivative show_derivative<mp_real>(graph<mp_real>&, std::size_t, node_id,
                                                    std::span<const node_id>, std::string,
-                                                   const number_format&);
+                                                   const number_format&, unsigned);
 
 }  // namespace chainrule::trace

@@ -18,17 +18,18 @@ namespace chainrule::trace {
 /// derive() appends nodes to `g`, so `g` must not be the graph the document was recorded from:
 /// pass a second lowering of the same model, whose nodes below `quantities` are the document's
 /// quantities with the same ids. Named nodes among them become quantity references in
-/// shown_derivative::latex; `written` is stored as given.
+/// shown_derivative::latex; `written` is stored as given. `exact_digits` is as
+/// record_options::exact_digits (0: the graph's precision).
 template <real_number Real>
 shown_derivative show_derivative(graph<Real>& g, std::size_t quantities, node_id of,
                                  std::span<const node_id> wrt, std::string written,
-                                 const number_format& display);
+                                 const number_format& display, unsigned exact_digits = 0);
 
 extern template shown_derivative show_derivative<double>(graph<double>&, std::size_t, node_id,
                                                          std::span<const node_id>, std::string,
-                                                         const number_format&);
+                                                         const number_format&, unsigned);
 extern template shown_derivative show_derivative<mp_real>(graph<mp_real>&, std::size_t, node_id,
                                                           std::span<const node_id>, std::string,
-                                                          const number_format&);
+                                                          const number_format&, unsigned);
 
 }  // namespace chainrule::trace
