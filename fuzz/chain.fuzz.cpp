@@ -7,8 +7,10 @@
 // libFuzzer sees as an abort.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "chainrule/engine/errors.hpp"
 #include "chainrule/lang/lang.hpp"
@@ -18,6 +20,33 @@ namespace {
 // Larger models are legal but would spend the fuzzing time building graphs instead of finding
 // bugs; the limits themselves are tested in tests/cli.
 constexpr std::size_t max_fuzzed_equations = 2000;
+
+// Likewise for the checker itself: `param W[100000][10] = 0.5` is legal (a million elements is
+// the language's limit) and takes seconds to write out, longer than the fuzzer's hang timeout
+// under its instrumentation. Declared sizes and layer widths are capped here so the time goes to
+// finding bugs; how long the largest legal models take is measured in tests/cli.
+constexpr double max_fuzzed_declared_scalars = 2000;
+constexpr double max_fuzzed_layer_number = 50;
+
+bool small_enough(const chainrule::lang::program& program) {
+  double declared = 0;
+  for (const chainrule::lang::statement& s : program.statements) {
+    if (const auto* d = std::get_if<chainrule::lang::declaration>(&s)) {
+      double elements = 1;
+      for (const std::size_t n : d->shape)
+        elements *= static_cast<double>(n);
+      declared += elements;
+    } else if (const auto* layer = std::get_if<chainrule::lang::layer_statement>(&s)) {
+      for (const chainrule::lang::layer_argument& a : layer->arguments) {
+        const auto* number = std::get_if<chainrule::lang::number_literal>(&a.value);
+        if (number != nullptr &&
+            std::strtod(number->text.c_str(), nullptr) > max_fuzzed_layer_number)
+          return false;
+      }
+    }
+  }
+  return declared <= max_fuzzed_declared_scalars;
+}
 
 void differentiate_once(const chainrule::lang::checked_model& model) {
   auto lowered = chainrule::lang::lower<double>(model);
@@ -35,6 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
     const chainrule::lang::program program = chainrule::lang::parse(text, "fuzz.chain");
+    if (!small_enough(program)) return 0;
     const chainrule::lang::checked_model model = chainrule::lang::check(program);
     // The scalar source of a checked model must itself be a valid model.
     const std::string scalar_source = chainrule::lang::to_source(model);

@@ -33,12 +33,14 @@ if ((${#targets[@]} == 0)); then
 fi
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 
-# seeds_for TARGET DIR: copies the seed inputs of a target into its corpus directory.
+# seeds_for TARGET DIR: copies the seed inputs of a target into its corpus directory, with the
+# inputs earlier runs found (fuzz/regressions/TARGET), so every run tries those again first.
 seeds_for() {
   case "$1" in
     fuzz_chain) cp examples/*.chain tests/cli/bad_input/*.chain "$2"/ ;;
     fuzz_answers) cp tests/check/data/*.txt "$2"/ ;;
   esac
+  if [[ -d "fuzz/regressions/$1" ]]; then cp "fuzz/regressions/$1"/* "$2"/; fi
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
