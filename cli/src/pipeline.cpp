@@ -447,7 +447,8 @@ trace::document run_at(const lang::program& p, const lang::checked_model& m,
 constexpr unsigned certify_guard_digits = 10;
 
 unsigned certify_exact_digits(const lang::precision_setting& precision) {
-  return (precision.binary_double ? 17 : precision.digits) + certify_guard_digits;
+  // precision.digits is 17 for double (lang::precision_setting).
+  return precision.digits + certify_guard_digits;
 }
 
 std::string precision_name(const lang::precision_setting& precision) {
@@ -463,7 +464,7 @@ trace::document run_certified(const lang::program& p, const lang::checked_model&
                               const std::string& title, const run_limits& limits,
                               const run_feedback& feedback, unsigned max_digits,
                               std::vector<std::string>& report) {
-  const unsigned own_digits = m.precision.binary_double ? 17 : m.precision.digits;
+  const unsigned own_digits = m.precision.digits;  // 17 for double
   if (max_digits <= own_digits || max_digits > limits.max_precision_digits) {
     throw settings_error(fmt::format(
         "--certify-max-digits {}: expected more than the model's {} significant digits and at "

@@ -1548,8 +1548,8 @@ struct action<split_second> {
     st.split.second_location = st.where(in);
   }
 };
-template <>
-struct action<kw_ratio> {
+// `ratio R` and `rows N` both give the size of the first part: only one of them, once.
+struct first_part_size_keyword {
   template <typename Input>
   static void apply(const Input& in, parse_state& st) {
     if (st.split.ratio || st.split.rows) {
@@ -1560,6 +1560,8 @@ struct action<kw_ratio> {
     }
   }
 };
+template <>
+struct action<kw_ratio> : first_part_size_keyword {};
 template <>
 struct action<split_ratio_value> {
   template <typename Input>
@@ -1568,17 +1570,7 @@ struct action<split_ratio_value> {
   }
 };
 template <>
-struct action<kw_rows> {
-  template <typename Input>
-  static void apply(const Input& in, parse_state& st) {
-    if (st.split.ratio || st.split.rows) {
-      st.error(st.where(in), "the size of the first part is given twice",
-               "one 'ratio R' or 'rows N' clause");
-    } else {
-      st.split.size_location = st.where(in);
-    }
-  }
-};
+struct action<kw_rows> : first_part_size_keyword {};
 template <>
 struct action<split_rows_value> {
   template <typename Input>
