@@ -73,5 +73,9 @@ function(pdf_text path result)
   if(NOT code EQUAL 0)
     message(FATAL_ERROR "pdftotext failed on ${path}")
   endif()
+  # Where LaTeX breaks lines depends on the text around (the model's path is in the header),
+  # so a needle is matched against the words only: hyphenated breaks joined, spacing collapsed.
+  string(REGEX REPLACE "([a-z])-\n([a-z])" "\\1\\2" text "${text}")
+  string(REGEX REPLACE "[ \t\r\n]+" " " text "${text}")
   set(${result} "${text}" PARENT_SCOPE)
 endfunction()
