@@ -27,27 +27,41 @@ CLI::App* add_derive_command(CLI::App& app, derive_options& options) {
       ->required();
   derive->add_option("--form", options.form, "How the expression is written: plain, latex or c")
       ->check(CLI::IsMember({"plain", "latex", "c"}));
+  derive
+      ->add_option("--max-shown-size", options.max_size,
+                   "Refuse a derivative that written out has more than this many numbers, names "
+                   "and operations (default 250000)")
+      ->check(CLI::PositiveNumber);
   return derive;
 }
 
 namespace {
 
+// Written as `show` takes it and the LaTeX exporter prints it: a run of the same variable is a
+// power, d2(E_total)/d(w1)^2 and \partial w_{1}^{2}.
 std::string derivative_name(const derive_options& o, bool latex) {
   const std::size_t order = o.wrt.size();
-  std::string text;
+  std::string bottom;
+  for (std::size_t k = 0; k < order;) {
+    std::size_t run = 1;
+    while (k + run < order && o.wrt[k + run] == o.wrt[k])
+      ++run;
+    const std::string power = run == 1 ? ""
+                              : latex  ? "^{" + std::to_string(run) + "}"
+                                       : "^" + std::to_string(run);
+    if (latex) {
+      bottom += (bottom.empty() ? "" : "\\,") + std::string("\\partial ") +
+                symbolic::latex_name_of(o.wrt[k]) + power;
+    } else {
+      bottom += "d(" + o.wrt[k] + ")" + power;
+    }
+    k += run;
+  }
   if (latex) {
     const std::string power = order > 1 ? "^{" + std::to_string(order) + "}" : "";
-    std::string bottom;
-    for (const auto& w : o.wrt) {
-      bottom +=
-          (bottom.empty() ? "" : " ") + std::string("\\partial ") + symbolic::latex_name_of(w);
-    }
     return "\\frac{\\partial" + power + " " + symbolic::latex_name_of(o.of) + "}{" + bottom + "}";
   }
-  text = (order > 1 ? "d" + std::to_string(order) : std::string("d")) + "(" + o.of + ")/";
-  for (const auto& w : o.wrt)
-    text += "d(" + w + ")";
-  return text;
+  return (order > 1 ? "d" + std::to_string(order) : std::string("d")) + "(" + o.of + ")/" + bottom;
 }
 
 template <class Real>
@@ -67,6 +81,13 @@ int derive_in(const lang::checked_model& m, const derive_options& o) {
   for (const auto& w : o.wrt)
     d = derive(g, d, node_of(w));
   const symbolic::expression e = symbolic::simplify(symbolic::expression_of(g, d.id(), false));
+  if (const std::uint64_t size = symbolic::printed_size(e); size > o.max_size) {
+    throw std::runtime_error(fmt::format(
+        "derive: {}, written out, has {} numbers, names and operations, more than the {} "
+        "allowed; derive a lower order or a named intermediate quantity, or raise "
+        "--max-shown-size",
+        derivative_name(o, false), size, o.max_size));
+  }
   const std::string value = low.format(d.value());
   if (o.form == "latex") {
     std::cout << derivative_name(o, true) << " = " << symbolic::to_latex(e) << " = " << value

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "chainrule/trace/show.hpp"
 
 namespace chainrule::cli {
 
@@ -14,6 +17,8 @@ struct derive_options {
   std::string of;                ///< the quantity differentiated, e.g. E_total
   std::vector<std::string> wrt;  ///< one name per order: w1 w2 is d2(of)/d(w1)d(w2)
   std::string form = "plain";    ///< plain, latex or c
+  /// Refuse a derivative that written out has more numbers, names and operations than this.
+  std::uint64_t max_size = trace::default_max_shown_size;
 };
 
 /// Registers the `derive` subcommand on `app`, filling `options` when it is parsed.

@@ -141,6 +141,12 @@ void add_limits(CLI::App& command, chainrule::cli::run_limits& limits) {
                   "steps times nodes (default 10000000)")
       ->check(CLI::PositiveNumber)
       ->group(group);
+  command
+      .add_option("--max-shown-size", limits.max_shown_size,
+                  "Refuse a `show` derivative that written out has more than this many numbers, "
+                  "names and operations (default 250000)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
 }
 
 void add_common(CLI::App& command, common_options& o) {

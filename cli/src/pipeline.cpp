@@ -247,7 +247,8 @@ void add_evaluations(const lang::program& p, const lang::checked_model& m,
 // from as it is. A training run's derivatives are taken where its first update starts: the
 // initial parameters, the first data row, update 1's dropout masks.
 template <class Real>
-void add_shows(const lang::program& p, const lang::checked_model& m, trace::document& doc) {
+void add_shows(const lang::program& p, const lang::checked_model& m, trace::document& doc,
+               std::uint64_t max_shown_size) {
   if (m.shows.empty()) return;
   lang::lowered_model<Real> low = lang::lower<Real>(m);
   graph<Real>& g = *low.graph;
@@ -281,12 +282,17 @@ void add_shows(const lang::program& p, const lang::checked_model& m, trace::docu
       // The document's exact digits (more than the graph's in a --certify run).
       trace::shown_derivative d =
           trace::show_derivative(g, doc.quantities.size(), low.node(s.of), wrt, s.text,
-                                 low.display_format(), doc.config.digits);
+                                 low.display_format(), doc.config.digits, max_shown_size);
       d.evaluated_at = at;
       doc.derivatives.push_back(std::move(d));
     } catch (const evaluation_error& e) {
       throw lang::model_error(
           {error_at(p.source, s.location, fmt::format("cannot show {}: {}", s.text, e.what()))});
+    } catch (const trace::shown_too_large& e) {
+      throw lang::model_error({error_at(
+          p.source, s.location, fmt::format("cannot show {}: {}", s.text, e.what()),
+          "a lower order, or the derivative of a named intermediate quantity (named quantities "
+          "are written as their names); chainrule --max-shown-size raises the limit")});
     }
   }
 }
@@ -319,7 +325,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
       g.backward(low.objective);
       trace::document doc = trace::record(g, low.objective, record);
       add_evaluations(p, m, low, doc, exact_digits);
-      add_shows<Real>(p, m, doc);
+      add_shows<Real>(p, m, doc, limits.max_shown_size);
       return doc;
     } catch (const evaluation_error& e) {
       throw lang::model_error({error_at(p.source, where, e.what())});
@@ -412,7 +418,7 @@ trace::document run_lowered(const lang::program& p, const lang::checked_model& m
   try {
     trace::document doc = trace::run(g, low.objective, options);
     add_evaluations(p, m, low, doc, exact_digits);
-    add_shows<Real>(p, m, doc);
+    add_shows<Real>(p, m, doc, limits.max_shown_size);
     return doc;
   } catch (const usage_error& e) {
     throw lang::model_error({error_at(p.source, t.location, e.what())});

@@ -15,6 +15,7 @@
 #include "chainrule/lang/model.hpp"
 #include "chainrule/lang/parser.hpp"
 #include "chainrule/trace/document.hpp"
+#include "chainrule/trace/show.hpp"
 
 namespace chainrule::cli {
 
@@ -48,6 +49,8 @@ struct run_limits {
   std::uint64_t max_work = 1'000'000'000;
   /// Traced steps times graph nodes: bounds the size of the worked example kept in memory.
   std::uint64_t max_trace = 10'000'000;
+  /// Numbers, names and operations of one `show` derivative written out (its text and LaTeX).
+  std::uint64_t max_shown_size = trace::default_max_shown_size;
 };
 
 /// What a run reports while it trains, outside the document (the `--progress` display).

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -732,6 +733,25 @@ std::string print(const expression& e, syntax s) {
 }
 
 }  // namespace
+
+std::uint64_t printed_size(const expression& e) {
+  if (e.nodes.empty()) return 0;
+  constexpr std::uint64_t saturated = std::numeric_limits<std::uint64_t>::max();
+  auto add = [](std::uint64_t a, std::uint64_t b) { return b > saturated - a ? saturated : a + b; };
+  std::vector<std::uint64_t> size(e.nodes.size(), 0);
+  for (std::size_t i = 0; i <= e.root && i < e.nodes.size(); ++i) {
+    const node& n = e.nodes[i];
+    std::uint64_t total = 1;
+    for (auto a : n.arguments)
+      total = add(total, size[a]);
+    for (const term& t : n.terms)
+      total = add(total, size[t.child]);
+    for (const factor& f : n.factors)
+      total = add(total, size[f.base]);
+    size[i] = total;
+  }
+  return size[e.root];
+}
 
 std::string to_text(const expression& e) {
   return print(e, syntax::plain);

@@ -265,6 +265,21 @@ TEST_CASE("limits on nodes, work, trace size and precision have flags", "[cli][l
         traced.err.starts_with("model.chain:3:1: error: tracing 3001 steps over 4 graph nodes "
                                "records 12004 node entries; the limit is 12000\n"));
   }
+  SECTION("one show derivative written out (--max-shown-size)") {
+    // d(sin(x))/d(x) is cos(x): one operation and one name, 2 by the count's definition.
+    const std::string model = "input x = 0\nf = sin(x)\nshow d(f)/d(x)\ndifferentiate f\n";
+    const process_result r = run_generated(model, {"--max-shown-size", "1"});
+    require_clean_failure(r);
+    CHECK(r.err ==
+          "model.chain:3:6: error: cannot show d(f)/d(x): written out, its simplified form has 2 "
+          "numbers, names and operations, more than the 1 allowed\n"
+          "show d(f)/d(x)\n"
+          "     ^~~~~~~~~\n"
+          "note: expected a lower order, or the derivative of a named intermediate quantity "
+          "(named quantities are written as their names); chainrule --max-shown-size raises the "
+          "limit\n");
+    CHECK(run_generated(model, {"--max-shown-size", "2"}).exit_code == 0);
+  }
   SECTION("--max-precision lowers the language's 10000 digits") {
     const process_result r = run_generated("precision 200\ninput x = 1\nf = x\ndifferentiate f\n",
                                            {"--max-precision", "100"});

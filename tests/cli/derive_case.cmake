@@ -40,6 +40,28 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "\n +=  *-0\\.000006043\n$" OR NOT out MATC
   message(FATAL_ERROR "derive E_total w1 w2: exit ${rc}\n${out}${err}")
 endif()
 
+# A repeated variable is written as a power, as `show` takes it; d2(E_total)/d(w1)^2 =
+# -3.0215465520177606374e-6 is i1^2 d2E/dnet_h1^2 from tests/reference/show.ref (mpmath).
+execute_process(COMMAND ${CHAINRULE} derive ${model} E_total w1 w1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\n +=  *-0\\.000003022\n$" OR NOT out MATCHES "^d2\\(E_total\\)/d\\(w1\\)\\^2 = ")
+  message(FATAL_ERROR "derive E_total w1 w1: exit ${rc}\n${out}${err}")
+endif()
+execute_process(COMMAND ${CHAINRULE} derive ${model} E_total w1 w1 w2 --form latex
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(FIND "${out}" "\\frac{\\partial^{3} E_{total}}{\\partial w_{1}^{2}\\,\\partial w_{2}} = " at)
+if(NOT rc EQUAL 0 OR NOT at EQUAL 0)
+  message(FATAL_ERROR "derive E_total w1 w1 w2 --form latex: exit ${rc}\n${out}${err}")
+endif()
+
+# A derivative too large to print is refused before printing: exit 1, the limit, the way out.
+execute_process(COMMAND ${CHAINRULE} derive ${model} E_total w1 w1 w1 w1 --max-shown-size 100
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "d4\\(E_total\\)/d\\(w1\\)\\^4, written out, has [0-9]+ numbers, names and operations, more than the 100 allowed"
+   OR NOT err MATCHES "--max-shown-size")
+  message(FATAL_ERROR "derive over --max-shown-size: expected exit 1 and the limit, got ${rc}\n${out}${err}")
+endif()
+
 # A name the model does not have: exit 1, the name, and the names it does have.
 execute_process(COMMAND ${CHAINRULE} derive ${model} E_total w9
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)

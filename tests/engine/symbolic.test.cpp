@@ -3,7 +3,9 @@
 // random points (fixed seed), the printed forms, the Mazur derivatives against the forms in the
 // seed slides, and expressions deeper than any stack.
 #include <cmath>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <string_view>
@@ -259,4 +261,33 @@ TEST_CASE("symbolic: expressions deeper than any stack are read, simplified and 
   CHECK(simplified(g, s) == "x + " + std::to_string(depth));
   CHECK(simplified(g, p) == "x");
   CHECK(simplified(g, derive(g, s, x)) == "1");
+}
+
+TEST_CASE("symbolic: printed_size counts a shared subexpression every time it is written",
+          "[symbolic]") {
+  // Closed forms counted by hand: (x + y)*(x + y) is a product of two copies of a sum of two
+  // symbols, 1 + 2*3 = 7 printed nodes; s_k = s_(k-1) + s_(k-1) with s_0 = x has 2^(k+1) - 1,
+  // which for k = 63 and beyond no longer fits in 64 bits and saturates.
+  symbolic::builder shared;
+  const auto x = shared.symbol("x", "");
+  const auto y = shared.symbol("y", "");
+  const auto x_plus_y = shared.sum({{1, x}, {1, y}});
+  const auto product = shared.product(1, {{x_plus_y, 1}, {x_plus_y, 1}});
+  const symbolic::expression square = std::move(shared).finish(product);
+  CHECK(symbolic::printed_size(square) == 7);
+  CHECK(symbolic::to_text(square) == "(x + y)*(x + y)");
+
+  symbolic::builder doubling;
+  auto s = doubling.symbol("x", "");
+  for (int k = 1; k <= 20; ++k)
+    s = doubling.sum({{1, s}, {1, s}});
+  const symbolic::expression twenty = std::move(doubling).finish(s);
+  CHECK(symbolic::printed_size(twenty) == (std::uint64_t{1} << 21) - 1);
+
+  symbolic::builder huge;
+  auto h = huge.symbol("x", "");
+  for (int k = 1; k <= 70; ++k)
+    h = huge.sum({{1, h}, {1, h}});
+  const symbolic::expression seventy = std::move(huge).finish(h);
+  CHECK(symbolic::printed_size(seventy) == std::numeric_limits<std::uint64_t>::max());
 }

@@ -13,7 +13,8 @@ namespace chainrule::trace {
 template <real_number Real>
 shown_derivative show_derivative(graph<Real>& g, std::size_t quantities, node_id of,
                                  std::span<const node_id> wrt, std::string written,
-                                 const number_format& display, unsigned exact_digits) {
+                                 const number_format& display, unsigned exact_digits,
+                                 std::uint64_t max_size) {
   shown_derivative out;
   out.written = std::move(written);
   out.of = static_cast<quantity_index>(of);
@@ -25,6 +26,11 @@ shown_derivative show_derivative(graph<Real>& g, std::size_t quantities, node_id
   // expand_named_root = false: a derivative that is an existing node (d net_o1/d w5 is out_h1)
   // reads as its name, as in `chainrule derive`.
   symbolic::expression e = symbolic::simplify(symbolic::expression_of(g, d.id(), false));
+  if (const std::uint64_t size = symbolic::printed_size(e); size > max_size) {
+    throw shown_too_large("written out, its simplified form has " + std::to_string(size) +
+                          " numbers, names and operations, more than the " +
+                          std::to_string(max_size) + " allowed");
+  }
   out.text = symbolic::to_text(e);
 
   std::map<std::string, quantity_index, std::less<>> by_name;
@@ -51,9 +57,9 @@ shown_derivative show_derivative(graph<Real>& g, std::size_t quantities, node_id
 
 template shown_derivative show_derivative<double>(graph<double>&, std::size_t, node_id,
                                                   std::span<const node_id>, std::string,
-                                                  const number_format&, unsigned);
+                                                  const number_format&, unsigned, std::uint64_t);
 template shown_derivative show_derivative<mp_real>(graph<mp_real>&, std::size_t, node_id,
                                                    std::span<const node_id>, std::string,
-                                                   const number_format&, unsigned);
+                                                   const number_format&, unsigned, std::uint64_t);
 
 }  // namespace chainrule::trace

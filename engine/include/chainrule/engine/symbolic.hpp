@@ -89,6 +89,14 @@ expression expression_of(const graph<Real>& g, node_id root, bool expand_named_r
 /// collection of equal terms (x + x = 2*x) and equal factors (x*x = x^2, x/x = 1).
 expression simplify(const expression& e);
 
+/// How many numbers, symbols, sums, products and function calls the expression has once written
+/// out: a subexpression is counted every time it is written, so this is the size of what to_text()
+/// and to_latex() print, which can be exponentially larger than `e.nodes` (a fourth derivative of
+/// a small net prints hundreds of megabytes). Saturates at UINT64_MAX. Printing costs about this
+/// many steps times the expression's depth, so check it before printing an expression of
+/// unknown size.
+std::uint64_t printed_size(const expression& e);
+
 /// -(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1
 std::string to_text(const expression& e);
 /// -\left(t_{1} - out_{o1}\right) \cdot out_{o1} \cdot ...
