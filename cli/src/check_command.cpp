@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "check_command.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -107,10 +108,20 @@ std::string feedback_sheet(const check::report& r) {
 }
 
 int check_command(const std::string& model_file, const std::string& answers_file,
-                  const check_outputs& outputs) {
-  const lang::checked_model model = lang::load_model(model_file);
+                  const check_outputs& outputs, const run_limits& limits) {
+  const loaded_model loaded = load_model(model_file, {}, limits);
   const check::answers_file answers = check::read_answers(answers_file);
-  const check::report r = check::check_answers(model, answers);
+  // The checker records only the updates the answers name (x@3 is update 3's x).
+  lang::trace_setting answered{
+      .first = false, .last = false, .all = false, .every = 0, .steps = {}};
+  for (const check::answer& a : answers.answers) {
+    if (a.key.iteration > 0) answered.steps.push_back(a.key.iteration);
+  }
+  std::sort(answered.steps.begin(), answered.steps.end());
+  answered.steps.erase(std::unique(answered.steps.begin(), answered.steps.end()),
+                       answered.steps.end());
+  check_training_limits(loaded, answered, limits);
+  const check::report r = check::check_answers(loaded.model, answers);
 
   ex::output_set files({model_file, answers_file});
   for (const std::string* path : {&outputs.json, &outputs.latex, &outputs.pdf}) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chainrule/check/check.hpp"
+#include "pipeline.hpp"
 
 namespace chainrule::cli {
 
@@ -21,7 +22,8 @@ struct check_outputs {
 /// Runs the check, prints the text report on stdout, writes the requested files. Throws
 /// lang::model_error for a bad model or bad answers, exporters::output_error for a destination
 /// that would replace an input.
+/// The model is loaded and trained within `limits`, as `chainrule run` would.
 int check_command(const std::string& model_file, const std::string& answers_file,
-                  const check_outputs& outputs);
+                  const check_outputs& outputs, const run_limits& limits);
 
 }  // namespace chainrule::cli

@@ -27,11 +27,6 @@ CLI::App* add_derive_command(CLI::App& app, derive_options& options) {
       ->required();
   derive->add_option("--form", options.form, "How the expression is written: plain, latex or c")
       ->check(CLI::IsMember({"plain", "latex", "c"}));
-  derive
-      ->add_option("--max-shown-size", options.max_size,
-                   "Refuse a derivative that written out has more than this many numbers, names "
-                   "and operations (default 250000)")
-      ->check(CLI::PositiveNumber);
   return derive;
 }
 
@@ -81,12 +76,12 @@ int derive_in(const lang::checked_model& m, const derive_options& o) {
   for (const auto& w : o.wrt)
     d = derive(g, d, node_of(w));
   const symbolic::expression e = symbolic::simplify(symbolic::expression_of(g, d.id(), false));
-  if (const std::uint64_t size = symbolic::printed_size(e); size > o.max_size) {
+  if (const std::uint64_t size = symbolic::printed_size(e); size > o.limits.max_shown_size) {
     throw std::runtime_error(fmt::format(
         "derive: {}, written out, has {} numbers, names and operations, more than the {} "
         "allowed; derive a lower order or a named intermediate quantity, or raise "
         "--max-shown-size",
-        derivative_name(o, false), size, o.max_size));
+        derivative_name(o, false), size, o.limits.max_shown_size));
   }
   const std::string value = low.format(d.value());
   if (o.form == "latex") {
@@ -107,7 +102,8 @@ int derive_in(const lang::checked_model& m, const derive_options& o) {
 }  // namespace
 
 int derive_command(const derive_options& options) {
-  const lang::checked_model m = lang::load_model(options.file);
+  const loaded_model loaded = load_model(options.file, {}, options.limits);
+  const lang::checked_model& m = loaded.model;
   return m.precision.binary_double ? derive_in<double>(m, options) : derive_in<mp_real>(m, options);
 }
 

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "chainrule/trace/show.hpp"
+#include "pipeline.hpp"
 
 namespace chainrule::cli {
 
@@ -17,11 +16,13 @@ struct derive_options {
   std::string of;                ///< the quantity differentiated, e.g. E_total
   std::vector<std::string> wrt;  ///< one name per order: w1 w2 is d2(of)/d(w1)d(w2)
   std::string form = "plain";    ///< plain, latex or c
-  /// Refuse a derivative that written out has more numbers, names and operations than this.
-  std::uint64_t max_size = trace::default_max_shown_size;
+  /// The file's size and nesting, its precision and graph nodes, and the derivative written out
+  /// (max_shown_size); the training limits do not apply, nothing is trained.
+  run_limits limits;
 };
 
-/// Registers the `derive` subcommand on `app`, filling `options` when it is parsed.
+/// Registers the `derive` subcommand on `app`, filling `options` when it is parsed (the limits'
+/// flags are added by the caller, as for the other commands).
 CLI::App* add_derive_command(CLI::App& app, derive_options& options);
 
 /// Loads the model (no training), derives, prints on stdout. Throws lang::model_error for a bad

@@ -100,9 +100,32 @@ const CLI::Validator precision_value(
     },
     "N|double", "precision");
 
+void add_training_limits(CLI::App& command, chainrule::cli::run_limits& limits,
+                         const std::string& group) {
+  command
+      .add_option("--max-work", limits.max_work,
+                  "Refuse training runs of more than this many node evaluations: rows run "
+                  "(steps times batch rows, plus validation rows) times nodes (default "
+                  "1000000000)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  command
+      .add_option("--max-trace", limits.max_trace,
+                  "Refuse worked examples recording more than this many node entries, traced "
+                  "steps times nodes (default 10000000)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+}
+
 // Limits on what one run may use (docs/language.md "Limits"): a file from a stranger gets a clear
 // error instead of exhausting memory, stack or time.
-void add_limits(CLI::App& command, chainrule::cli::run_limits& limits) {
+// Which limits besides the file, precision and graph size a command has a use for.
+struct limit_groups {
+  bool training = false;  ///< work and trace: run, render, check
+  bool shown = false;     ///< a symbolic derivative written out: run, render, derive
+};
+
+void add_limits(CLI::App& command, chainrule::cli::run_limits& limits, limit_groups groups) {
   const std::string group = "Limits";
   command
       .add_option("--max-file-size", limits.parse.max_file_bytes,
@@ -128,25 +151,15 @@ void add_limits(CLI::App& command, chainrule::cli::run_limits& limits) {
                   "(default 2000000)")
       ->check(CLI::PositiveNumber)
       ->group(group);
-  command
-      .add_option("--max-work", limits.max_work,
-                  "Refuse training runs of more than this many node evaluations: rows run "
-                  "(steps times batch rows, plus validation rows) times nodes (default "
-                  "1000000000)")
-      ->check(CLI::PositiveNumber)
-      ->group(group);
-  command
-      .add_option("--max-trace", limits.max_trace,
-                  "Refuse worked examples recording more than this many node entries, traced "
-                  "steps times nodes (default 10000000)")
-      ->check(CLI::PositiveNumber)
-      ->group(group);
-  command
-      .add_option("--max-shown-size", limits.max_shown_size,
-                  "Refuse a `show` derivative that written out has more than this many numbers, "
-                  "names and operations (default 250000)")
-      ->check(CLI::PositiveNumber)
-      ->group(group);
+  if (groups.training) add_training_limits(command, limits, group);
+  if (groups.shown) {
+    command
+        .add_option("--max-shown-size", limits.max_shown_size,
+                    "Refuse a symbolic derivative that written out has more than this many "
+                    "numbers, names and operations (default 250000)")
+        ->check(CLI::PositiveNumber)
+        ->group(group);
+  }
 }
 
 void add_common(CLI::App& command, common_options& o) {
@@ -179,7 +192,7 @@ void add_common(CLI::App& command, common_options& o) {
       .add_option("--certify-max-digits", o.certify_max_digits,
                   "The highest precision --certify tries, in significant digits (default 1000)")
       ->check(CLI::Range(11u, 10000u));
-  add_limits(command, o.limits);
+  add_limits(command, o.limits, {.training = true, .shown = true});
   command.add_flag("--progress", o.progress,
                    "Show the training's progress (update, loss) on stderr while it runs");
 }
@@ -400,8 +413,12 @@ int run_chainrule(int argc, char** argv) {
   check->add_option("--pdf", check_files.pdf,
                     "Also write the feedback sheet as PDF (runs pdflatex, which must be on PATH)");
 
+  chainrule::cli::run_limits check_limits;
+  add_limits(*check, check_limits, {.training = true});
+
   chainrule::cli::derive_options derive_opts;
   CLI::App* derive = chainrule::cli::add_derive_command(app, derive_opts);
+  add_limits(*derive, derive_opts.limits, {.shown = true});
 
   // CLI11 would only say "A subcommand is required" for a misspelt command or option.
   if (argc > 1) {
@@ -411,10 +428,11 @@ int run_chainrule(int argc, char** argv) {
                        first == "--version";
     if (!known) {
       error(first.starts_with("-")
-                ? fmt::format("unknown option '{}'; give a command first: 'run', 'render' or "
-                              "'check'",
+                ? fmt::format("unknown option '{}'; give a command first: 'run', 'render', "
+                              "'check' or 'derive'",
                               first)
-                : fmt::format("unknown command '{}'; the commands are 'run', 'render' and 'check'",
+                : fmt::format("unknown command '{}'; the commands are 'run', 'render', 'check' "
+                              "and 'derive'",
                               first));
       std::cerr << "Run 'chainrule --help' for the options.\n";
       return exit_usage;
@@ -437,7 +455,7 @@ int run_chainrule(int argc, char** argv) {
     if (derive->parsed()) return chainrule::cli::derive_command(derive_opts);
     if (run->parsed()) return run_command(run_common, width);
     if (check->parsed()) {
-      return chainrule::cli::check_command(check_model, check_answers, check_files);
+      return chainrule::cli::check_command(check_model, check_answers, check_files, check_limits);
     }
     return render_command(render_common, render_opts);
   } catch (const chainrule::lang::model_error& e) {

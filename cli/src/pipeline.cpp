@@ -586,6 +586,27 @@ model_run run_program(const lang::program& p, const std::filesystem::path& file,
 
 }  // namespace
 
+loaded_model load_model(const std::filesystem::path& file, const number_settings& numbers,
+                        const run_limits& limits) {
+  loaded_model loaded{lang::parse_file(file, limits.parse), {}};
+  const lang::program& p = loaded.program;
+  try {
+    loaded.model = lang::check(p);
+    apply(numbers, loaded.model);
+    check_model_limits(p, loaded.model, numbers, limits);
+  } catch (const lang::model_error& e) {
+    throw with_source_lines(e, p);
+  }
+  return loaded;
+}
+
+void check_training_limits(const loaded_model& loaded, const lang::trace_setting& traced,
+                           const run_limits& limits) {
+  const lang::checked_model& m = loaded.model;
+  if (!m.train) return;
+  check_run_limits(loaded.program, m, m.train->location, m.train->count, 1, 0, 0, traced, limits);
+}
+
 model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
                     const std::optional<std::string>& title, const run_limits& limits,
                     const run_feedback& feedback) {

@@ -82,4 +82,23 @@ struct model_run {
                                   const std::optional<std::string>& title,
                                   const run_limits& limits = {}, const run_feedback& feedback = {});
 
+/// A model file parsed and checked for a command that does not run it through run_model
+/// (`derive`, `check`): the program keeps the source, so errors found later can show their line.
+struct loaded_model {
+  lang::program program;
+  lang::checked_model model;
+};
+
+/// What run_model does before it builds the graph: parses `file` within `limits.parse`, checks
+/// it, applies `numbers`, and refuses a model over the precision or graph-node limit. Throws as
+/// run_model does.
+[[nodiscard]] loaded_model load_model(const std::filesystem::path& file,
+                                      const number_settings& numbers, const run_limits& limits);
+
+/// Refuses, with a lang::model_error at the `train` line, running its updates one row each
+/// (declared values, no data set) over `limits.max_work`, or recording the updates `traced`
+/// selects over `limits.max_trace`. Nothing for a model that does not train.
+void check_training_limits(const loaded_model& loaded, const lang::trace_setting& traced,
+                           const run_limits& limits);
+
 }  // namespace chainrule::cli

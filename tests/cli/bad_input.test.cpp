@@ -305,6 +305,47 @@ TEST_CASE("limits on nodes, work, trace size and precision have flags", "[cli][l
   }
 }
 
+TEST_CASE("check and derive load a model within the same limits as run", "[cli][limits]") {
+  const scratch_directory dir("command-limits");
+  // A billion updates of a 4-node model: `check` used to train them and ran out of memory
+  // recording the loss history; now it stops where `run` does, before training.
+  write_file(dir.path() / "long.chain",
+             "param w = 1\nf = w^2\ntrain minimize f using sgd for 1000000000 steps\n");
+  write_file(dir.path() / "answers.txt", "f = 1\n");
+  const process_result checked = run_chainrule({"check", "long.chain", "answers.txt"}, dir.path());
+  require_clean_failure(checked);
+  CHECK(checked.err ==
+        "long.chain:3:1: error: 1000000000 training steps over 4 graph nodes is 4000000000 node "
+        "evaluations; the limit is 1000000000\n"
+        "train minimize f using sgd for 1000000000 steps\n"
+        "^~~~~\n"
+        "note: expected fewer steps or a smaller model; chainrule --max-work raises the limit\n");
+
+  // x, w, and the expression nodes w, x, w*x, 2 and ^: 7 graph nodes, refused under --max-nodes 6
+  // by every command that loads the model.
+  write_file(dir.path() / "small.chain",
+             "input x = 2\nparam w = 3\nf = (w*x)^2\ntrain minimize f using sgd for 1 step\n");
+  const std::string too_many =
+      "small.chain: error: the model has 7 graph nodes once vectors are written out; the limit "
+      "is 6\n";
+  const process_result derived =
+      run_chainrule({"derive", "small.chain", "f", "w", "--max-nodes", "6"}, dir.path());
+  require_clean_failure(derived);
+  CHECK(derived.err.starts_with(too_many));
+  const process_result checked_small =
+      run_chainrule({"check", "small.chain", "answers.txt", "--max-nodes", "6"}, dir.path());
+  require_clean_failure(checked_small);
+  CHECK(checked_small.err.starts_with(too_many));
+  CHECK(run_chainrule({"derive", "small.chain", "f", "w", "--max-nodes", "7"}, dir.path())
+            .exit_code == 0);
+
+  // derive trains nothing, so the training limits are not its options.
+  const process_result work =
+      run_chainrule({"derive", "small.chain", "f", "w", "--max-work", "5"}, dir.path());
+  CHECK(work.exit_code == 2);
+  CHECK(work.err.find("--max-work") != std::string::npos);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Determinism and injection through the command line
 
