@@ -163,12 +163,20 @@ class checker {
     }
     return false;
   }
-  /// |student - v| <= one unit of the last digit the student wrote.
+  /// |student - v| < one unit of the last digit the student wrote: the student's number is v
+  /// rounded down or up, whichever way. Not "at most one unit": at one decimal that would take
+  /// 0.2 for an exact 0.1, which is no rounding of it at all. The unit is shrunk by a few digits
+  /// below the working precision, so that a difference of exactly one unit (0.4 - 0.3, computed
+  /// in binary) never passes by its rounding error.
   bool within_one_unit(const typed_number& typed, node_id v) {
     const node_id s = constant(typed.text());
     const node_id difference = apply(op::abs, {apply(op::sub, {s, v})});
     const node_id unit = constant(typed.unit());
-    return value(difference) <= value(unit);
+    const int margin_digits = std::max(static_cast<int>(digits_) - 5, 6);
+    const node_id margin = constant("1e-" + std::to_string(margin_digits));
+    const node_id one = constant("1");
+    const node_id below_unit = apply(op::mul, {unit, apply(op::sub, {one, margin})});
+    return value(difference) < value(below_unit);
   }
   bool agrees(const typed_number& typed, node_id v) {
     return rounds_to(typed, v) || within_one_unit(typed, v);
@@ -368,8 +376,10 @@ class checker {
                             (precedence[c] < n.precedence ||
                              (precedence[c] == n.precedence && a == 1 && right_sensitive) ||
                              (n.precedence == 4 && a == 0 && precedence[c] <= 4));
-        const bool negative_operand =
-            n.notation != trace::layout::function && precedence[c] == 3 && n.precedence >= 3;
+        // A negative number after an operator is bracketed, as in the worked example:
+        // 0.3*(-0.5), 1 - (-0.5).
+        const bool negative_operand = n.notation != trace::layout::function &&
+                                      precedence[c] == 3 && (n.precedence >= 3 || a > 0);
         args.push_back(parens || negative_operand ? "(" + text[c] + ")" : text[c]);
       }
       const std::string self = n.self ? text[*n.self] : std::string();

@@ -19,10 +19,10 @@ struct check_outputs {
 /// then the details of every answer that is not correct and the summary.
 [[nodiscard]] std::string feedback_sheet(const check::report& r);
 
-/// Runs the check, prints the text report on stdout, writes the requested files. Throws
-/// lang::model_error for a bad model or bad answers, exporters::output_error for a destination
-/// that would replace an input.
-/// The model is loaded and trained within `limits`, as `chainrule run` would.
+/// Runs the check, prints the text report on stdout, writes the requested files. The model is
+/// loaded and trained within `limits`, as by `chainrule run`. Throws lang::model_error for a bad
+/// model, bad answers or a model over the limits, exporters::output_error for a destination that
+/// would replace an input.
 int check_command(const std::string& model_file, const std::string& answers_file,
                   const check_outputs& outputs, const run_limits& limits);
 

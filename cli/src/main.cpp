@@ -117,14 +117,14 @@ void add_training_limits(CLI::App& command, chainrule::cli::run_limits& limits,
       ->group(group);
 }
 
-// Limits on what one run may use (docs/language.md "Limits"): a file from a stranger gets a clear
-// error instead of exhausting memory, stack or time.
 // Which limits besides the file, precision and graph size a command has a use for.
 struct limit_groups {
   bool training = false;  ///< work and trace: run, render, check
   bool shown = false;     ///< a symbolic derivative written out: run, render, derive
 };
 
+// Limits on what one run may use (docs/language.md "Limits"): a file from a stranger gets a clear
+// error instead of exhausting memory, stack or time.
 void add_limits(CLI::App& command, chainrule::cli::run_limits& limits, limit_groups groups) {
   const std::string group = "Limits";
   command

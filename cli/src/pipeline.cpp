@@ -562,14 +562,10 @@ trace::document run_certified(const lang::program& p, const lang::checked_model&
   }
 }
 
-model_run run_program(const lang::program& p, const std::filesystem::path& file,
-                      const number_settings& numbers, const std::optional<std::string>& title,
-                      const run_limits& limits, const run_feedback& feedback) {
-  check_symbols(p);
-  lang::checked_model m = lang::check(p);
-  apply(numbers, m);
-  check_model_limits(p, m, numbers, limits);
-
+model_run run_loaded(const lang::program& p, const lang::checked_model& m,
+                     const std::filesystem::path& file, const number_settings& numbers,
+                     const std::optional<std::string>& title, const run_limits& limits,
+                     const run_feedback& feedback) {
   model_run result;
   result.warnings = m.warnings;
   result.inputs.push_back(file);
@@ -591,6 +587,7 @@ loaded_model load_model(const std::filesystem::path& file, const number_settings
   loaded_model loaded{lang::parse_file(file, limits.parse), {}};
   const lang::program& p = loaded.program;
   try {
+    check_symbols(p);
     loaded.model = lang::check(p);
     apply(numbers, loaded.model);
     check_model_limits(p, loaded.model, numbers, limits);
@@ -610,11 +607,11 @@ void check_training_limits(const loaded_model& loaded, const lang::trace_setting
 model_run run_model(const std::filesystem::path& file, const number_settings& numbers,
                     const std::optional<std::string>& title, const run_limits& limits,
                     const run_feedback& feedback) {
-  const lang::program p = lang::parse_file(file, limits.parse);
+  const loaded_model loaded = load_model(file, numbers, limits);
   try {
-    return run_program(p, file, numbers, title, limits, feedback);
+    return run_loaded(loaded.program, loaded.model, file, numbers, title, limits, feedback);
   } catch (const lang::model_error& e) {
-    throw with_source_lines(e, p);
+    throw with_source_lines(e, loaded.program);
   }
 }
 

@@ -90,8 +90,8 @@ struct loaded_model {
 };
 
 /// What run_model does before it builds the graph: parses `file` within `limits.parse`, checks
-/// it, applies `numbers`, and refuses a model over the precision or graph-node limit. Throws as
-/// run_model does.
+/// it (and the LaTeX of its `symbol` lines), applies `numbers`, and refuses a model over the
+/// precision or graph-node limit. Throws as run_model does.
 [[nodiscard]] loaded_model load_model(const std::filesystem::path& file,
                                       const number_settings& numbers, const run_limits& limits);
 

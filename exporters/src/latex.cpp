@@ -718,6 +718,18 @@ void writer::forward_step(const trace::forward_step& step) {
 void writer::gradient(const trace::gradient_step& step, std::string_view title) {
   if (!title.empty()) subheading(title);
   const std::string lhs = derivative(step.d);
+  if (step.factors.size() == 1 && step.factors.front().d == step.d &&
+      !step.factors.front().form.empty()) {
+    // A chain of one link (the loss is the parameter's own equation): its local derivative is
+    // the gradient, worked out under its own name.
+    const trace::factor& f = step.factors.front();
+    std::vector<row> rows{symbolic_row(f.form)};
+    if (std::optional<row> n = numeric_row(f.form)) rows.push_back(std::move(*n));
+    add_value(rows, step.value);
+    derivation(lhs, rows);
+    derived_.insert(derivation_key(step.d, step.value));
+    return;
+  }
   const bool product = step.combine == trace::gradient_step::kind::product;
   // The chain rule in symbols.
   row chain;

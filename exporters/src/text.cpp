@@ -324,6 +324,17 @@ void text_writer::gradient(const trace::gradient_step& step, std::string_view ti
     out_ += '\n';
     line(std::string("  ") + std::string(title));
   }
+  if (step.factors.size() == 1 && step.factors.front().d == step.d &&
+      !step.factors.front().form.empty()) {
+    // A chain of one link (the loss is the parameter's own equation): its local derivative is
+    // the gradient, worked out under its own name.
+    std::vector<text_row> rows = formula_rows(step.factors.front().form);
+    rows.push_back({step.value.shown});
+    derivation("    ", derivative(step.d), rows);
+    derived_.insert(
+        {step.d.of, step.d.wrt, step.d.via ? std::int64_t(*step.d.via) : -1, step.value.exact});
+    return;
+  }
   const bool product = step.combine == trace::gradient_step::kind::product;
   const std::string op = product ? " * " : " + ";
   std::string chain;
@@ -342,7 +353,10 @@ void text_writer::gradient(const trace::gradient_step& step, std::string_view ti
       rows.push_back({f.value.shown});
       derivation("      ", derivative(f.d), rows);
     } else {
-      line("      " + derivative(f.d) + " = " + f.value.shown + "  (from above)");
+      // A factor without a form of its own (the 0 of step()) is new here, not from above.
+      const bool from_above = f.defined_by || !fresh;
+      line("      " + derivative(f.d) + " = " + f.value.shown +
+           (from_above ? "  (from above)" : ""));
     }
   }
   text_row numbers;

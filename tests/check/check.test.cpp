@@ -259,3 +259,33 @@ TEST_CASE("the report is text and JSON, the same every time", "[check]") {
   CHECK(json.find("\"verdict\": \"wrong\"") != std::string::npos);
   CHECK(json.find("\"marks\": 23") != std::string::npos);
 }
+
+TEST_CASE("at one decimal, a number one whole unit away is wrong, not rounding drift", "[check]") {
+  // By hand: y = 0.2*1.5 + 0.4*(-0.5) = 0.1 exactly; E = 1/2*(1 - 0.1)^2 = 0.405 exactly. One
+  // update of plain gradient descent (dE/dw = -(t - y)*x): w1+ = 0.2 + 0.5*0.9*1.5 = 0.875,
+  // w2+ = 0.4 + 0.5*0.9*(-0.5) = 0.175, so y@2 = 0.875*1.5 + 0.175*(-0.5) = 1.225.
+  const auto model = chainrule::lang::check(chainrule::lang::parse(
+      "input x1 = 1.5, x2 = -0.5\ntarget t = 1\nparam w1 = 0.2, w2 = 0.4\n"
+      "y = w1*x1 + w2*x2\nE = 1/2*(t - y)^2\ntrain minimize E using sgd(lr = 0.5) for 1 step\n",
+      "neuron.chain"));
+  // 0.2 is 0.1 away from the exact 0.1: "within one unit" at one decimal, but no rounding of
+  // 0.1 gives it and nothing was computed before it to carry rounding from.
+  const report r = check_text("y = 0.2\nE = 0.405\n", model);
+  CHECK(find(r, "y").result == verdict::wrong);
+  CHECK(find(r, "E").result == verdict::correct);
+  // With the student's w1+ = 0.8 (0.875 truncated, which counts as correct) and w2+ = 0.2,
+  // y@2 = 0.8*1.5 + 0.2*(-0.5) = 1.1; the student's 1.0 is one whole unit from that and far from
+  // 1.225: wrong here, not drift. The working shows the negative number bracketed.
+  const report own = check_text("w1+ = 0.8\nw2+ = 0.2\ny@2 = 1.0\n", model);
+  CHECK(find(own, "w1+").result == verdict::correct);
+  const checked_answer& y2 = find(own, "y@2");
+  CHECK(y2.formula_with_given == "0.8*1.5 + 0.2*(-0.5)");
+  CHECK(y2.from_given == "1.1");
+  CHECK(y2.result == verdict::wrong);
+  // 1.3 is what the right w+ at one decimal give (0.9*1.5 + 0.2*(-0.5) = 1.25, rounded half up):
+  // rounding drift.
+  CHECK(find(check_text("w1+ = 0.9\nw2+ = 0.2\ny@2 = 1.3\n", model), "y@2").result ==
+        verdict::drift);
+  // 1.2 is 1.225 rounded toward zero: correct.
+  CHECK(find(check_text("y@2 = 1.2\n", model), "y@2").result == verdict::correct);
+}

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "chainrule/engine/engine.hpp"
 #include "chainrule/exporters/text.hpp"
+#include "chainrule/trace/record.hpp"
 #include "support.hpp"
 
 using chainrule::exporters::to_text;
@@ -62,4 +64,31 @@ TEST_CASE("control characters in the title cannot reach the terminal", "[text]")
   const std::string text = to_text(latex_test::mazur_document(run));
   CHECK(text.find('\x1b') == std::string::npos);
   CHECK(text.substr(0, 8) == "x?[2Jy\n=");
+}
+
+TEST_CASE("a one-link chain and a constant local derivative read naturally", "[text]") {
+  using namespace chainrule;
+  // E = (w*x)^2 + step(w*x): dE/dw = 2*w*x*x + 0 = 2*3*0.5*0.5 = 1.5 by hand, the step's
+  // derivative being 0 everywhere but its kink.
+  graph<double> g;
+  auto x = g.input("x", "0.5");
+  auto w = g.parameter("w", "3");
+  auto b = step(w * x).named("b");
+  auto loss = ((w * x) * (w * x) + b).named("E");
+  g.backward(loss);
+  const std::string text = to_text(trace::record(g, loss.id(), {}));
+  // The 0 of step() is worked out here, not "from above"; nothing reads dE/dw = dE/dw.
+  CHECK(text.find("      db/dw = 0\n") != std::string::npos);
+  CHECK(text.find("(from above)") == std::string::npos);
+  CHECK(text.find("dE/dw = dE/dw") == std::string::npos);
+  CHECK(text.find("= 1.5\n") != std::string::npos);
+
+  // A loss that is the parameter's own equation: one derivation, no chain line.
+  graph<double> h;
+  auto hx = h.input("x", "0.5");
+  auto hw = h.parameter("w", "3");
+  auto direct = (hw * hx).named("E");
+  h.backward(direct);
+  const std::string one = to_text(trace::record(h, direct.id(), {}));
+  CHECK(one.find("  Gradient for w\n    dE/dw = x = 0.5\n") != std::string::npos);
 }

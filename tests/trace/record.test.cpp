@@ -275,3 +275,36 @@ TEST_CASE("A chain of many named quantities gives one factor per link", "[trace]
         "dz" + std::to_string(n - 1) + "/dz" + std::to_string(n - 2));
   CHECK(agrees(t.value.exact, exact(std::exp(n * std::log1p(std::ldexp(1.0, -20)))), 12));
 }
+
+TEST_CASE("A chain never collapses into the gradient it explains", "[trace][record]") {
+  // E = c + 1 with c = v*x: merging the unit link E <- c with the link below would leave the one
+  // factor dE/dv, and the step would read dE/dv = dE/dv. dE/dv = 1 * x = 0.5 by hand.
+  graph<double> g;
+  auto x = g.input("x", "0.5");
+  auto v = g.parameter("v", "2");
+  auto c = (v * x).named("c");
+  auto loss = (c + g.constant("1")).named("E");
+  g.backward(loss);
+  const document doc = record(g, loss.id(), {});
+  const gradient_step& s = step_for(doc.iterations.at(0), static_cast<quantity_index>(v.id()));
+  CHECK(s.combine == gradient_step::kind::product);
+  REQUIRE(s.factors.size() == 2);
+  CHECK(render(doc, s.factors[0].d) == "dE/dc");
+  CHECK(render(doc, s.factors[0].form) == "1");
+  CHECK(render(doc, s.factors[1].d) == "dc/dv");
+  CHECK(render(doc, s.factors[1].form) == "x");
+  CHECK(s.value.shown == "0.5");
+
+  // Where the loss is the parameter's own equation the chain has one link: the step's single
+  // factor is the gradient, d(w^2 + w*x)/dw = 2w + x = 6.5.
+  graph<double> h;
+  auto hx = h.input("x", "0.5");
+  auto w = h.parameter("w", "3");
+  auto direct = (w * w + w * hx).named("E");
+  h.backward(direct);
+  const document one = record(h, direct.id(), {});
+  const gradient_step& d = step_for(one.iterations.at(0), static_cast<quantity_index>(w.id()));
+  REQUIRE(d.factors.size() == 1);
+  CHECK(d.factors[0].d == d.d);
+  CHECK(d.value.shown == "6.5");
+}

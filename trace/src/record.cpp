@@ -825,6 +825,13 @@ std::vector<gradient_step> recorder<Real>::chain_steps(const view<Real>& v,
     }
     std::vector<std::uint32_t> top_down(links.rbegin(), links.rend());
     std::vector<factor> lower = link_factors(c, top_down);
+    // Merging the unit links can leave one factor that is the gradient itself (E = c + 1 with
+    // c = v*x would read dE/dv = dE/dv); then every link stays a factor: dE/dc = 1, dc/dv = x.
+    if (!branch && lower.size() == 1 && top_down.size() > 1) {
+      lower.clear();
+      for (auto e : top_down)
+        lower.push_back(link_factor(c, e, edges_[e].to));
+    }
     for (factor& f : lower)
       step.factors.push_back(std::move(f));
     step.value = num(v.adjoint(p));
