@@ -378,8 +378,8 @@ class checker {
                              (n.precedence == 4 && a == 0 && precedence[c] <= 4));
         // A negative number after an operator is bracketed, as in the worked example:
         // 0.3*(-0.5), 1 - (-0.5).
-        const bool negative_operand = n.notation != trace::layout::function &&
-                                      precedence[c] == 3 && (n.precedence >= 3 || a > 0);
+        const bool negative_operand = n.notation != trace::layout::function && precedence[c] == 3 &&
+                                      (n.precedence >= 3 || a > 0);
         args.push_back(parens || negative_operand ? "(" + text[c] + ")" : text[c]);
       }
       const std::string self = n.self ? text[*n.self] : std::string();
