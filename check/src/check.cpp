@@ -955,6 +955,7 @@ report checker<Real>::run() {
   if (doc_.config.display.significant) {
     display_ = number_format::significant(doc_.config.display.count);
   }
+  display_.max_significant = doc_.config.display.max_significant;
   for (quantity_index q = 0; q < doc_.quantities.size(); ++q) {
     const trace::quantity& quantity = doc_.quantities[q];
     if (!quantity.name.empty()) names_.emplace(quantity.name, q);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -93,14 +94,24 @@ bool certified(const std::string& lower_exact, const std::string& lower_shown,
   mpfr_abs(difference.get(), difference.get(), MPFR_RNDN);
   mpfr_abs(higher.get(), higher.get(), MPFR_RNDN);
 
-  // The place value of the last digit shown.
+  // The place value of the last digit shown: `count` decimals, or the last of the significant
+  // digits shown (`count` of them, or max_significant for a number too large for its decimals).
   long exponent = -static_cast<long>(display.count);
-  if (display.significant) {
-    if (mpfr_zero_p(higher.get()) != 0) return false;
-    big magnitude(bits);
-    mpfr_log10(magnitude.get(), higher.get(), MPFR_RNDN);
-    mpfr_floor(magnitude.get(), magnitude.get());
-    exponent = mpfr_get_si(magnitude.get(), MPFR_RNDN) - display.count + 1;
+  if (display.significant || display.max_significant > 0) {
+    if (mpfr_zero_p(higher.get()) != 0) {
+      if (display.significant) return false;
+    } else {
+      big magnitude(bits);
+      mpfr_log10(magnitude.get(), higher.get(), MPFR_RNDN);
+      mpfr_floor(magnitude.get(), magnitude.get());
+      const long order = mpfr_get_si(magnitude.get(), MPFR_RNDN);
+      const long cap = display.max_significant > 0 ? display.max_significant : display.count;
+      if (display.significant) {
+        exponent = order - std::min<long>(display.count, cap) + 1;
+      } else if (order + 1 + display.count > cap) {
+        exponent = order - cap + 1;
+      }
+    }
   }
   mpfr_set_ui(unit.get(), 10, MPFR_RNDN);
   mpfr_pow_si(unit.get(), unit.get(), exponent, MPFR_RNDN);
@@ -233,11 +244,19 @@ std::string shared_digits(const std::string& a, const std::string& b,
     ++common;
   std::string_view prefix = mantissa_a.substr(0, common);
 
-  // No more digits than the display setting shows.
+  // No more digits than the display setting shows: `count` decimals or significant digits, and
+  // never more significant digits than max_significant (a number shown in the capped form, such
+  // as every one with an exponent in decimals mode, is limited by that alone).
+  constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+  const auto count = static_cast<std::size_t>(display.count);
+  const std::size_t cap =
+      display.max_significant > 0 ? static_cast<std::size_t>(display.max_significant) : unlimited;
+  const std::size_t significant_limit = display.significant ? std::min(count, cap) : cap;
+  const std::size_t decimals_limit = display.significant || !exponent_a.empty() ? unlimited : count;
   std::size_t kept = 0;
-  std::size_t counted = 0;
+  std::size_t significant_seen = 0;
+  std::size_t decimals_seen = 0;
   bool after_point = false;
-  bool significant_started = false;
   for (; kept < prefix.size(); ++kept) {
     const char c = prefix[kept];
     if (c == '.') {
@@ -245,11 +264,11 @@ std::string shared_digits(const std::string& a, const std::string& b,
       continue;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) == 0) continue;
-    const bool counts = display.significant ? (significant_started || c != '0') : after_point;
-    if (c != '0') significant_started = true;
-    if (!counts) continue;
-    if (counted == static_cast<std::size_t>(display.count)) break;
-    ++counted;
+    const bool significant = significant_seen > 0 || c != '0';
+    if (significant && significant_seen == significant_limit) break;
+    if (after_point && decimals_seen == decimals_limit) break;
+    if (significant) ++significant_seen;
+    if (after_point) ++decimals_seen;
   }
   prefix = prefix.substr(0, kept);
   if (prefix.ends_with('.')) prefix.remove_suffix(1);

@@ -489,6 +489,8 @@ trace::document run_certified(const lang::program& p, const lang::checked_model&
   }
   std::optional<trace::document> lower = own;
   lang::checked_model level = m;
+  // Every level shows the digits the model's own precision allows, not its own more.
+  if (level.display.max_significant == 0) level.display.max_significant = m.precision.digits;
   unsigned digits = own_digits;
   while (true) {
     const lang::precision_setting lower_precision = level.precision;

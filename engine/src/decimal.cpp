@@ -106,6 +106,21 @@ std::string place_point(std::string digits, long decimals, bool strip) {
 
 std::string format_exact(bool negative, const mpz_t m, long e, const number_format& f) {
   std::string body;
+  if (f.max_significant > 0 && mpz_sgn(m) != 0) {
+    // Significant digits the requested form would show; a carry in the rounding (9.99 -> 10.0)
+    // can add one, which only moves the switch to the capped form by one digit.
+    const long exponent = decimal_exponent(m, e);
+    const long shown = f.kind == number_format::mode::decimals
+                           ? exponent + 1 + f.count
+                           : static_cast<long>(std::max(1, f.count));
+    if (shown > f.max_significant) {
+      number_format capped = f;
+      capped.kind = number_format::mode::significant;
+      capped.count = f.max_significant;
+      capped.max_significant = 0;
+      return format_exact(negative, m, e, capped);
+    }
+  }
   if (f.kind == number_format::mode::decimals) {
     big_int q;
     scaled_round(q.v, m, e, f.count, f.round);

@@ -98,6 +98,7 @@ ordered_json write(const trace::settings& s) {
   display["count"] = s.display.count;
   display["rounding"] = s.display.rounding;
   display["strip_trailing_zeros"] = s.display.strip_trailing_zeros;
+  if (s.display.max_significant != 0) display["max_significant"] = s.display.max_significant;
   display["description"] = s.display.description;
 
   ordered_json hyper = ordered_json::array();
@@ -582,6 +583,9 @@ trace::settings read_settings(const json& j, const std::string& path) {
   s.display.rounding = read_string(member(display, "rounding", dpath), dpath + "/rounding");
   s.display.strip_trailing_zeros =
       read_bool(member(display, "strip_trailing_zeros", dpath), dpath + "/strip_trailing_zeros");
+  if (const json* cap = optional_member(display, "max_significant")) {
+    s.display.max_significant = read_integer<int>(*cap, dpath + "/max_significant");
+  }
   s.display.description =
       read_string(member(display, "description", dpath), dpath + "/description");
 

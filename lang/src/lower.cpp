@@ -246,9 +246,14 @@ chainrule::number_format lowered_model<Real>::display_format() const {
   const auto round = display.rounding == rounding_mode::half_up ? chainrule::rounding::half_up
                                                                 : chainrule::rounding::half_even;
   const int count = static_cast<int>(display.count);
-  return display.unit == display_unit::digits
-             ? chainrule::number_format::significant(count, round, !display.keep_zeros)
-             : chainrule::number_format::decimals(count, round, !display.keep_zeros);
+  chainrule::number_format f =
+      display.unit == display_unit::digits
+          ? chainrule::number_format::significant(count, round, !display.keep_zeros)
+          : chainrule::number_format::decimals(count, round, !display.keep_zeros);
+  // precision.digits is 17 for double: enough to tell every double apart.
+  f.max_significant =
+      static_cast<int>(display.max_significant != 0 ? display.max_significant : precision.digits);
+  return f;
 }
 
 template <class Real>

@@ -41,6 +41,26 @@ elseif(CASE STREQUAL "certify")
   # --certify (docs/certify.md): numbers double precision gets wrong, the report on stderr, the
   # "…" of digits that cannot be certified through to the PDF.
   set(data "${SOURCE_DIR}/tests/certify/data")
+  # No number is shown with more significant digits than the precision computes. exp(2*10^6) =
+  # 9.200395643397245398035182681176318488391639806899428181e+868588 (mpmath at 80 digits), so at
+  # 50 digits ...06899428... rounds to ...068994; at 9 decimals it used to print 868,589 digits.
+  chainrule(run "${data}/huge.chain")
+  expect_rc(0)
+  expect_contains("${out}" "E = exp(w*x) = exp(2*1000000) = 9.2003956433972453980351826811763184883916398068994e+868588\n" "huge run")
+  string(LENGTH "${out}" huge_length)
+  if(huge_length GREATER 5000)
+    message(FATAL_ERROR "huge.chain printed ${huge_length} characters")
+  endif()
+  chainrule(run "${data}/huge.chain" --certify)
+  expect_rc(0)
+  expect_contains("${out}" "Certified:  every number shown agrees between runs at 50 significant digits and 100 significant digits" "huge run certified")
+  expect_contains("${out}" "= 9.2003956433972453980351826811763184883916398068994e+868588\n" "huge run certified")
+  # 3e20 in 10 digits is 299999999999308988416; shown to its 10 significant digits it is 3e20
+  # again, and E = 0.1*(3e20)^2 = 9e39.
+  chainrule(run "${data}/large_given.chain")
+  expect_rc(0)
+  expect_contains("${out}" "  x  input      300000000000000000000\n" "large given value")
+  expect_contains("${out}" "E = w*x*x = 0.1*300000000000000000000*300000000000000000000 = 9e+39\n" "large given value")
   chainrule(run "${data}/cancellation.chain")
   expect_rc(0)
   expect_contains("${out}" "2*0.1*100000000 = -2" "double run")

@@ -307,3 +307,37 @@ TEST_CASE("exact_decimal: the whole expansion of a binary value", "[decimal][exa
           "nan");
   }
 }
+
+TEST_CASE("formatter: never more significant digits than max_significant", "[decimal][format]") {
+  // By hand. 2^100 = 1267650600228229401496703205376 is exact in binary; at 9 decimals it has 40
+  // significant digits. With a cap of 10 it is 1.267650600|228... rounded to 10 digits, in
+  // scientific notation because its exponent 30 is above 20.
+  number_format capped = number_format::decimals(9);
+  capped.max_significant = 10;
+  CHECK(format_mp("1267650600228229401496703205376", 100, capped) == "1.2676506e+30");
+  CHECK(format_mp("1267650600228229401496703205376", 100, number_format::decimals(9)) ==
+        "1267650600228229401496703205376");
+  // 2^40 = 1099511627776: 13 integer digits and 9 decimals are 22 > 17 digits, so 17
+  // significant digits, in fixed notation (exponent 12): every digit, no decimals.
+  capped.max_significant = 17;
+  CHECK(format_mp("1099511627776", 100, capped) == "1099511627776");
+  // 2^40 + 2^-20 = 1099511627776.00000095367431640625: 17 significant digits end at the fourth
+  // decimal, 1099511627776.0000|0953... -> 1099511627776 once the zeros are stripped; uncapped at
+  // 9 decimals it is 1099511627776.000000954.
+  CHECK(format_mp("1099511627776.00000095367431640625", 100, capped) == "1099511627776");
+  CHECK(format_mp("1099511627776.00000095367431640625", 100, number_format::decimals(9)) ==
+        "1099511627776.000000954");
+  // Below the cap nothing changes: 0.5, and 1/1024 = 0.0009765625 at 9 decimals, a tie that
+  // half even rounds to 0.000976562.
+  CHECK(format_mp("0.5", 100, capped) == "0.5");
+  CHECK(format_mp("0.0009765625", 100, capped) == "0.000976562");
+  // Significant digits: the smaller of the count and the cap. 1/1024 at 12 digits capped to 5
+  // is 0.00097656|25 -> 0.00097656 (half even).
+  number_format digits = number_format::significant(12);
+  digits.max_significant = 5;
+  CHECK(format_mp("0.0009765625", 100, digits) == "0.00097656");
+  // Negative numbers keep their sign; zero is zero.
+  capped.max_significant = 10;
+  CHECK(format_mp("-1267650600228229401496703205376", 100, capped) == "-1.2676506e+30");
+  CHECK(format_mp("0", 100, capped) == "0");
+}

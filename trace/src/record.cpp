@@ -452,6 +452,7 @@ display_format describe_display(const number_format& f) {
   d.count = f.count;
   d.rounding = std::string(detail::rounding_name(f.round));
   d.strip_trailing_zeros = f.strip_trailing_zeros;
+  d.max_significant = f.max_significant;
   d.description = std::to_string(f.count) + (d.significant ? " significant digits" : " decimals");
   if (f.round != rounding::half_even) d.description += ", " + d.rounding;
   return d;
@@ -899,6 +900,7 @@ static number_format format_of(const display_format& d) {
   number_format f =
       d.significant ? number_format::significant(d.count) : number_format::decimals(d.count);
   f.strip_trailing_zeros = d.strip_trailing_zeros;
+  f.max_significant = d.max_significant;
   if (d.rounding == "half_up") f.round = rounding::half_up;
   if (d.rounding == "toward_zero") f.round = rounding::toward_zero;
   return f;

@@ -34,6 +34,12 @@ struct number_format {
   /// switches to scientific notation (1.234e-12) instead of a long run of zeros.
   int min_fixed_exponent = -6;
   int max_fixed_exponent = 20;
+  /// At most this many significant digits (0: no limit), in either mode: a number that `count`
+  /// decimals (or `count` significant digits) would show with more is shown with this many
+  /// significant digits instead, in scientific notation outside the fixed exponents above. The
+  /// working precision's digits: beyond them a computed number's digits are its rounding error,
+  /// and exp(2e6) at 9 decimals would print 868,589 digits of which 50 are right.
+  int max_significant = 0;
 
   static number_format decimals(int n, rounding r = rounding::half_even, bool strip = true) {
     return {mode::decimals, n, r, strip};

@@ -31,6 +31,10 @@ struct display_setting {
   unsigned count = 9;
   rounding_mode rounding = rounding_mode::half_even;
   bool keep_zeros = false;
+  /// The most significant digits a number is shown with (number_format::max_significant); 0: the
+  /// working precision's digits. A --certify run sets the model's own while it raises the
+  /// precision, so that every level shows the same digits.
+  unsigned max_significant = 0;
   source_location location;
 };
 

@@ -159,6 +159,9 @@ struct display_format {
   int count = 9;
   std::string rounding = "half_even";  ///< "half_even", "half_up" or "toward_zero"
   bool strip_trailing_zeros = true;
+  /// Larger numbers are shown with this many significant digits (number_format::max_significant);
+  /// 0: no limit.
+  int max_significant = 0;
   std::string description;  ///< "9 decimals", "12 significant digits"
 
   friend bool operator==(const display_format&, const display_format&) = default;
