@@ -265,6 +265,7 @@ ordered_json write(const trace::iteration& it) {
     batch["gradients"] = write_numbers(it.batch->gradients);
     j["batch"] = std::move(batch);
   }
+  if (it.row_loss_after) j["row_loss_after"] = write(*it.row_loss_after);
   return j;
 }
 
@@ -739,6 +740,9 @@ trace::iteration read_iteration(const json& j, const std::string& path) {
     b.loss = read_number(member(*batch, "loss", at), at + "/loss");
     b.gradients = read_numbers(member(*batch, "gradients", at), at + "/gradients");
     it.batch = std::move(b);
+  }
+  if (const json* after = optional_member(j, "row_loss_after")) {
+    it.row_loss_after = read_number(*after, path + "/row_loss_after");
   }
   return it;
 }

@@ -966,11 +966,14 @@ void writer::error_after(const trace::iteration& it) {
   }
   heading(1, doc_.iterations.size() > 1 ? fmt::format("Error after update {}", it.index)
                                         : std::string("Error after the update"));
+  // Training row by row, the next loss recorded is the next row's: compare the same row.
+  const bool same_row = it.row_loss_after.has_value();
   paragraph(fmt::format(
-      "A forward pass with the updated parameters gives the new error (before the update it "
+      "A forward pass with the updated parameters{} gives the new error (before the update it "
       "was ${}$):",
-      number(it.forward.loss)));
-  derivation(lt::with_superscript(loss_symbol(), "+"), {value_row(point->loss)});
+      same_row ? " on the same data row" : "", number(it.forward.loss)));
+  derivation(lt::with_superscript(loss_symbol(), "+"),
+             {value_row(same_row ? *it.row_loss_after : point->loss)});
 }
 
 void writer::validation() {

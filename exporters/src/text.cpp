@@ -510,6 +510,12 @@ void text_writer::error_after(const trace::iteration& it) {
                      it.index, doc_.validation->best_update));
     return;
   }
+  if (it.row_loss_after) {
+    // Training row by row, the next loss recorded is the next row's: compare the same row.
+    line(fmt::format("Error after update {} on the same data row: {} = {} (before: {})", it.index,
+                     name(doc_.loss), it.row_loss_after->shown, it.forward.loss.shown));
+    return;
+  }
   line(fmt::format("Error after update {}: {} = {} (before: {})", it.index, name(doc_.loss),
                    point->loss.shown, it.forward.loss.shown));
 }

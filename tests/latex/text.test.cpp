@@ -6,6 +6,7 @@
 #include "chainrule/engine/engine.hpp"
 #include "chainrule/exporters/text.hpp"
 #include "chainrule/trace/record.hpp"
+#include "chainrule/trace/train.hpp"
 #include "support.hpp"
 
 using chainrule::exporters::to_text;
@@ -91,4 +92,24 @@ TEST_CASE("a one-link chain and a constant local derivative read naturally", "[t
   h.backward(direct);
   const std::string one = to_text(trace::record(h, direct.id(), {}));
   CHECK(one.find("  Gradient for w\n    dE/dw = x = 0.5\n") != std::string::npos);
+}
+
+TEST_CASE("row by row, the error after an update is shown on the same row", "[text]") {
+  using namespace chainrule;
+  // E = 1/2 (t - w x)^2 on rows (1, 2), (2, 3), lr 0.1 (worked out in tests/trace/batch.test.cpp):
+  // update 1 takes row 1's E from 1.125 to 0.91125.
+  graph<mp_real> g(50);
+  auto x = g.input("x", "1");
+  auto t = g.input("t", "2");
+  auto w = g.parameter("w", "0.5");
+  const auto loss = (g.constant("0.5") * pow(t - w * x, 2)).named("E");
+  trace::run_options o;
+  o.optimizer = {"sgd", {{"lr", "0.1"}}};
+  o.steps = 2;
+  o.data.columns = {x.id(), t.id()};
+  o.data.values = {"1", "2", "2", "3"};
+  o.record.targets = {t.id()};
+  const std::string text = to_text(trace::run(g, loss.id(), o));
+  CHECK(text.find("Error after update 1 on the same data row: E = 0.91125 (before: 1.125)\n") !=
+        std::string::npos);
 }

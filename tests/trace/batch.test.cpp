@@ -189,3 +189,43 @@ TEST_CASE("Batch settings that cannot work are refused", "[trace][train][batch]"
                       Catch::Contains("order simultaneous"));
   }
 }
+
+TEST_CASE("Row by row, the error after an update is the same row's", "[trace][train]") {
+  // By hand, E = 1/2 (t - w x)^2, dE/dw = -(t - w x) x, lr 0.1, rows (x, t) = (1, 2), (2, 3):
+  //   update 1 on row 1: w = 0.5, y = 0.5, E = 1.125, dE/dw = -1.5, w+ = 0.65;
+  //     row 1 again: y = 0.65, E = 1/2 * 1.35^2 = 0.91125;
+  //     the loss history's next point is row 2 with w = 0.65: y = 1.3, E = 1/2 * 1.7^2 = 1.445.
+  //   update 2 on row 2: dE/dw = -1.7 * 2 = -3.4, w+ = 0.99; row 2 again: y = 1.98,
+  //     E = 1/2 * 1.02^2 = 0.5202, which is also the final pass (the same row).
+  graph<mp_real> g(50);
+  auto x = g.input("x", "1");
+  auto t = g.input("t", "2");
+  auto w = g.parameter("w", "0.5");
+  const auto loss = (g.constant("0.5") * pow(t - w * x, 2)).named("E");
+  run_options o;
+  o.optimizer = {"sgd", {{"lr", "0.1"}}};
+  o.steps = 2;
+  o.data.columns = {x.id(), t.id()};
+  o.data.values = {"1", "2", "2", "3"};
+  o.trace.all = true;
+  o.record.targets = {t.id()};
+  const document doc = run(g, loss.id(), o);
+  REQUIRE(doc.iterations.size() == 2);
+  REQUIRE(doc.iterations[0].row_loss_after.has_value());
+  CHECK(doc.iterations[0].forward.loss.shown == "1.125");
+  CHECK(doc.iterations[0].row_loss_after->shown == "0.91125");
+  CHECK(doc.loss_history.at(1).loss.shown == "1.445");
+  REQUIRE(doc.iterations[1].row_loss_after.has_value());
+  CHECK(doc.iterations[1].row_loss_after->shown == "0.5202");
+  CHECK(doc.loss_history.at(2).loss.shown == "0.5202");
+  // One row: the next point of the history is the same row already.
+  o.data.values = {"1", "2"};
+  graph<mp_real> single(50);
+  auto sx = single.input("x", "1");
+  auto st = single.input("t", "2");
+  auto sw = single.parameter("w", "0.5");
+  const auto single_loss = (single.constant("0.5") * pow(st - sw * sx, 2)).named("E");
+  o.data.columns = {sx.id(), st.id()};
+  o.record.targets = {st.id()};
+  CHECK_FALSE(run(single, single_loss.id(), o).iterations[0].row_loss_after.has_value());
+}

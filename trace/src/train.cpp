@@ -386,15 +386,20 @@ void trainer<Real>::impl::step(std::uint64_t k, iteration* traced) {
     history[static_cast<std::size_t>(k - 1)] = g.value(static_cast<node_id>(loss));
   if (opt.kind() == optimizer_kind::perceptron) {
     update_perceptron(traced);
-    return;
-  }
-  g.backward(static_cast<node_id>(loss));
-  if (traced) *traced = rec.record(detail::graph_view(g, loss), k);
-  opt.begin_step();
-  if (options.order == update_order::sequential) {
-    update_sequential(traced);
   } else {
-    update_simultaneous(traced);
+    g.backward(static_cast<node_id>(loss));
+    if (traced) *traced = rec.record(detail::graph_view(g, loss), k);
+    opt.begin_step();
+    if (options.order == update_order::sequential) {
+      update_sequential(traced);
+    } else {
+      update_simultaneous(traced);
+    }
+  }
+  if (traced && rows > 1) {
+    // The row and the masks are still in the graph: the same pass with the new parameters.
+    g.forward();
+    traced->row_loss_after = rec.num(g.value(static_cast<node_id>(loss)));
   }
 }
 

@@ -350,6 +350,10 @@ struct iteration {
   std::vector<gradient_step> recomputed;
   /// Only for updates made from more than one data row.
   std::optional<batch_step> batch;
+  /// Only for updates made from one row of a data set: the loss of the same row (and dropout
+  /// masks) with the parameters after this update. The loss history's next point is the next
+  /// row's, so it cannot say whether the update helped the row it was made from.
+  std::optional<number> row_loss_after;
 
   friend bool operator==(const iteration&, const iteration&) = default;
 };
