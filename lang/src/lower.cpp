@@ -120,6 +120,21 @@ class lowerer {
       if (!g_.name(id).empty()) id = apply(op::sum, {id});
       g_.set_name(id, e.name);
       name(e.name, id);
+    } catch (const part_failure& part) {
+      const chainrule::evaluation_error& problem = part.problem;
+      std::string operands = problem.operands();
+      const std::size_t comma = operands.find(", ");
+      const bool several = comma != std::string::npos;
+      // "2, 0" reads "2 and 0"; longer lists keep their commas.
+      if (several && operands.find(", ", comma + 2) == std::string::npos) {
+        operands.replace(comma, 2, " and ");
+      }
+      fail(part.location,
+           fmt::format("cannot compute '{}': {}{}", e.name, problem.problem(),
+                       operands.empty()
+                           ? std::string()
+                           : fmt::format("; {} {}", several ? "its operands are" : "its operand is",
+                                         operands)));
     } catch (const chainrule::evaluation_error& problem) {
       fail(e.location, fmt::format("cannot compute '{}': {}", e.name, problem.what()));
     } catch (const chainrule::decimal_error& problem) {
@@ -127,6 +142,14 @@ class lowerer {
            fmt::format("a number in '{}' cannot be represented: {}", e.name, problem.what()));
     }
   }
+
+  // An evaluation error with the place in the equation of the part that failed.
+  struct part_failure {
+    part_failure(source_location at, chainrule::evaluation_error error)
+        : location(std::move(at)), problem(std::move(error)) {}
+    source_location location;
+    chainrule::evaluation_error problem;
+  };
 
   [[noreturn]] static void fail(const source_location& at, std::string message) {
     diagnostic d;
@@ -143,64 +166,74 @@ class lowerer {
       const expr_node& n = a[id];
       const auto kids = a.children(id);
       lowered result;
-      switch (n.kind) {
-        case expr_kind::number:
-          result.literal = n.text;
-          break;
-        case expr_kind::name:
-          result.node = out_.nodes.at(n.text);
-          break;
-        case expr_kind::negate: {
-          const lowered& x = get(kids[0]);
-          if (x.node) {
-            result.node = apply(op::neg, {*x.node});
-          } else {
-            result.literal = negated(x.literal);
+      const std::size_t nodes_before = g_.size();
+      try {
+        switch (n.kind) {
+          case expr_kind::number:
+            result.literal = n.text;
+            break;
+          case expr_kind::name:
+            result.node = out_.nodes.at(n.text);
+            break;
+          case expr_kind::negate: {
+            const lowered& x = get(kids[0]);
+            if (x.node) {
+              result.node = apply(op::neg, {*x.node});
+            } else {
+              result.literal = negated(x.literal);
+            }
+            break;
           }
-          break;
-        }
-        case expr_kind::add:
-        case expr_kind::subtract:
-        case expr_kind::multiply:
-        case expr_kind::divide: {
-          const op o = n.kind == expr_kind::add        ? op::add
-                       : n.kind == expr_kind::subtract ? op::sub
-                       : n.kind == expr_kind::multiply ? op::mul
-                                                       : op::div;
-          const node_id left = materialise(get(kids[0]));
-          result.node = apply(o, {left, materialise(get(kids[1]))});
-          break;
-        }
-        case expr_kind::power:
-          result.node = power(materialise(get(kids[0])), get(kids[1]));
-          break;
-        case expr_kind::call:
-          // A vector-valued call is lowered by the element node that selects from it.
-          if (n.text != "softmax" && n.text != "log_softmax") result.node = call(n.text, kids, get);
-          break;
-        case expr_kind::element: {
-          const expr_node& c = a[kids[0]];
-          if (c.kind != expr_kind::call)
-            throw std::logic_error("lower: element of a non-call in a checked model");
-          std::vector<node_id> args;
-          for (const expr_id k : a.children(kids[0]))
-            args.push_back(materialise(get(k)));
-          auto [it, inserted] = groups_.try_emplace({c.text, args});
-          if (inserted) {
-            std::vector<chainrule::var<Real>> xs;
-            for (const node_id x : args)
-              xs.emplace_back(&g_, x);
-            const auto ys =
-                c.text == "softmax" ? chainrule::softmax(xs) : chainrule::log_softmax(xs);
-            for (const auto& y : ys)
-              it->second.push_back(y.id());
+          case expr_kind::add:
+          case expr_kind::subtract:
+          case expr_kind::multiply:
+          case expr_kind::divide: {
+            const op o = n.kind == expr_kind::add        ? op::add
+                         : n.kind == expr_kind::subtract ? op::sub
+                         : n.kind == expr_kind::multiply ? op::mul
+                                                         : op::div;
+            const node_id left = materialise(get(kids[0]));
+            result.node = apply(o, {left, materialise(get(kids[1]))});
+            break;
           }
-          result.node = it->second.at(n.index - 1);
-          break;
+          case expr_kind::power:
+            result.node = power(materialise(get(kids[0])), get(kids[1]));
+            break;
+          case expr_kind::call:
+            // A vector-valued call is lowered by the element node that selects from it.
+            if (n.text != "softmax" && n.text != "log_softmax")
+              result.node = call(n.text, kids, get);
+            break;
+          case expr_kind::element: {
+            const expr_node& c = a[kids[0]];
+            if (c.kind != expr_kind::call)
+              throw std::logic_error("lower: element of a non-call in a checked model");
+            std::vector<node_id> args;
+            for (const expr_id k : a.children(kids[0]))
+              args.push_back(materialise(get(k)));
+            auto [it, inserted] = groups_.try_emplace({c.text, args});
+            if (inserted) {
+              std::vector<chainrule::var<Real>> xs;
+              for (const node_id x : args)
+                xs.emplace_back(&g_, x);
+              const auto ys =
+                  c.text == "softmax" ? chainrule::softmax(xs) : chainrule::log_softmax(xs);
+              for (const auto& y : ys)
+                it->second.push_back(y.id());
+            }
+            result.node = it->second.at(n.index - 1);
+            break;
+          }
+          case expr_kind::matmul:
+          case expr_kind::keyword_argument:
+            throw std::logic_error("lower: vector syntax left in a checked model");
         }
-        case expr_kind::matmul:
-        case expr_kind::keyword_argument:
-          throw std::logic_error("lower: vector syntax left in a checked model");
+      } catch (const chainrule::evaluation_error& problem) {
+        // Made by this part of the expression: point at it, not at the whole equation.
+        if (problem.node() >= nodes_before && !problem.problem().empty()) {
+          throw part_failure(a.location(id), problem);
+        }
+        throw;
       }
       done.emplace(id, std::move(result));
     }

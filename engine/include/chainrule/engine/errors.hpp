@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace chainrule {
 
@@ -18,13 +19,23 @@ class usage_error : public std::logic_error {
 /// Names the first node where it happened.
 class evaluation_error : public std::runtime_error {
  public:
-  evaluation_error(const std::string& message, std::uint32_t node)
-      : std::runtime_error(message), node_(node) {}
+  evaluation_error(const std::string& message, std::uint32_t node, std::string problem = {},
+                   std::string operands = {})
+      : std::runtime_error(message),
+        node_(node),
+        problem_(std::move(problem)),
+        operands_(std::move(operands)) {}
   /// Index of the node whose evaluation failed.
   std::uint32_t node() const noexcept { return node_; }
+  /// What went wrong, without where ("log of a number that is not positive"); may be empty.
+  const std::string& problem() const noexcept { return problem_; }
+  /// The failing op's operand values as text ("-2", "2, 0"); may be empty.
+  const std::string& operands() const noexcept { return operands_; }
 
  private:
   std::uint32_t node_;
+  std::string problem_;
+  std::string operands_;
 };
 
 }  // namespace chainrule

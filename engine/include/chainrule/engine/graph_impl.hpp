@@ -227,14 +227,13 @@ void graph<Real>::fail(std::size_t i, std::string_view problem) const {
   const auto id = static_cast<node_id>(i);
   std::string message = std::string(problem) + " at " + describe(id);
   const auto in = inputs(id);
-  if (!in.empty()) {
-    message += in.size() == 1 ? "; input " : "; inputs ";
-    for (std::size_t k = 0; k < in.size(); ++k) {
-      if (k > 0) message += ", ";
-      message += format(values_[static_cast<std::size_t>(in[k])], number_format::significant(17));
-    }
+  std::string operands;
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    if (k > 0) operands += ", ";
+    operands += format(values_[static_cast<std::size_t>(in[k])], number_format::significant(17));
   }
-  throw evaluation_error(message, static_cast<std::uint32_t>(i));
+  if (!in.empty()) message += (in.size() == 1 ? "; input " : "; inputs ") + operands;
+  throw evaluation_error(message, static_cast<std::uint32_t>(i), std::string(problem), operands);
 }
 
 template <real_number Real>
