@@ -144,9 +144,9 @@ class lowerer {
   }
 
   // An evaluation error with the place in the equation of the part that failed.
-  struct part_failure {
-    part_failure(source_location at, chainrule::evaluation_error error)
-        : location(std::move(at)), problem(std::move(error)) {}
+  struct part_failure : std::runtime_error {
+    part_failure(source_location at, const chainrule::evaluation_error& error)
+        : std::runtime_error(error.what()), location(std::move(at)), problem(error) {}
     source_location location;
     chainrule::evaluation_error problem;
   };
