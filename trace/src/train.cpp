@@ -397,9 +397,15 @@ void trainer<Real>::impl::step(std::uint64_t k, iteration* traced) {
     }
   }
   if (traced && rows > 1) {
-    // The row and the masks are still in the graph: the same pass with the new parameters.
-    g.forward();
-    traced->row_loss_after = rec.num(g.value(static_cast<node_id>(loss)));
+    // The row and the masks are still in the graph: the same pass with the new parameters. If
+    // that pass cannot be computed (log 0 after the update) the worked example does without it;
+    // training goes on from the next row, which computes every value again.
+    try {
+      g.forward();
+      traced->row_loss_after = rec.num(g.value(static_cast<node_id>(loss)));
+    } catch (const evaluation_error&) {
+      traced->row_loss_after.reset();
+    }
   }
 }
 
