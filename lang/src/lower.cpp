@@ -163,71 +163,9 @@ class lowerer {
     std::unordered_map<expr_id, lowered> done;
     const auto get = [&](expr_id id) -> lowered& { return done.at(id); };
     for (const expr_id id : a.subtree(root)) {
-      const expr_node& n = a[id];
-      const auto kids = a.children(id);
-      lowered result;
       const std::size_t nodes_before = g_.size();
       try {
-        switch (n.kind) {
-          case expr_kind::number:
-            result.literal = n.text;
-            break;
-          case expr_kind::name:
-            result.node = out_.nodes.at(n.text);
-            break;
-          case expr_kind::negate: {
-            const lowered& x = get(kids[0]);
-            if (x.node) {
-              result.node = apply(op::neg, {*x.node});
-            } else {
-              result.literal = negated(x.literal);
-            }
-            break;
-          }
-          case expr_kind::add:
-          case expr_kind::subtract:
-          case expr_kind::multiply:
-          case expr_kind::divide: {
-            const op o = n.kind == expr_kind::add        ? op::add
-                         : n.kind == expr_kind::subtract ? op::sub
-                         : n.kind == expr_kind::multiply ? op::mul
-                                                         : op::div;
-            const node_id left = materialise(get(kids[0]));
-            result.node = apply(o, {left, materialise(get(kids[1]))});
-            break;
-          }
-          case expr_kind::power:
-            result.node = power(materialise(get(kids[0])), get(kids[1]));
-            break;
-          case expr_kind::call:
-            // A vector-valued call is lowered by the element node that selects from it.
-            if (n.text != "softmax" && n.text != "log_softmax")
-              result.node = call(n.text, kids, get);
-            break;
-          case expr_kind::element: {
-            const expr_node& c = a[kids[0]];
-            if (c.kind != expr_kind::call)
-              throw std::logic_error("lower: element of a non-call in a checked model");
-            std::vector<node_id> args;
-            for (const expr_id k : a.children(kids[0]))
-              args.push_back(materialise(get(k)));
-            auto [it, inserted] = groups_.try_emplace({c.text, args});
-            if (inserted) {
-              std::vector<chainrule::var<Real>> xs;
-              for (const node_id x : args)
-                xs.emplace_back(&g_, x);
-              const auto ys =
-                  c.text == "softmax" ? chainrule::softmax(xs) : chainrule::log_softmax(xs);
-              for (const auto& y : ys)
-                it->second.push_back(y.id());
-            }
-            result.node = it->second.at(n.index - 1);
-            break;
-          }
-          case expr_kind::matmul:
-          case expr_kind::keyword_argument:
-            throw std::logic_error("lower: vector syntax left in a checked model");
-        }
+        done.emplace(id, part(id, get));
       } catch (const chainrule::evaluation_error& problem) {
         // Made by this part of the expression: point at it, not at the whole equation.
         if (problem.node() >= nodes_before && !problem.problem().empty()) {
@@ -235,9 +173,76 @@ class lowerer {
         }
         throw;
       }
-      done.emplace(id, std::move(result));
     }
     return done.at(root);
+  }
+
+  // One node of an expression, its children already lowered (`get`).
+  template <class Get>
+  lowered part(expr_id id, const Get& get) {
+    const expression_arena& a = m_.expressions;
+    const expr_node& n = a[id];
+    const auto kids = a.children(id);
+    lowered result;
+    switch (n.kind) {
+      case expr_kind::number:
+        result.literal = n.text;
+        break;
+      case expr_kind::name:
+        result.node = out_.nodes.at(n.text);
+        break;
+      case expr_kind::negate: {
+        const lowered& x = get(kids[0]);
+        if (x.node) {
+          result.node = apply(op::neg, {*x.node});
+        } else {
+          result.literal = negated(x.literal);
+        }
+        break;
+      }
+      case expr_kind::add:
+      case expr_kind::subtract:
+      case expr_kind::multiply:
+      case expr_kind::divide: {
+        const op o = n.kind == expr_kind::add        ? op::add
+                     : n.kind == expr_kind::subtract ? op::sub
+                     : n.kind == expr_kind::multiply ? op::mul
+                                                     : op::div;
+        const node_id left = materialise(get(kids[0]));
+        result.node = apply(o, {left, materialise(get(kids[1]))});
+        break;
+      }
+      case expr_kind::power:
+        result.node = power(materialise(get(kids[0])), get(kids[1]));
+        break;
+      case expr_kind::call:
+        // A vector-valued call is lowered by the element node that selects from it.
+        if (n.text != "softmax" && n.text != "log_softmax") result.node = call(n.text, kids, get);
+        break;
+      case expr_kind::element: {
+        const expr_node& c = a[kids[0]];
+        if (c.kind != expr_kind::call)
+          throw std::logic_error("lower: element of a non-call in a checked model");
+        std::vector<node_id> args;
+        for (const expr_id k : a.children(kids[0]))
+          args.push_back(materialise(get(k)));
+        auto [it, inserted] = groups_.try_emplace({c.text, args});
+        if (inserted) {
+          std::vector<chainrule::var<Real>> xs;
+          for (const node_id x : args)
+            xs.emplace_back(&g_, x);
+          const auto ys = c.text == "softmax" ? chainrule::softmax(xs) : chainrule::log_softmax(xs);
+          for (const auto& y : ys)
+            it->second.push_back(y.id());
+        }
+        result.node = it->second.at(n.index - 1);
+        break;
+      }
+      case expr_kind::matmul:
+      case expr_kind::keyword_argument:
+        throw std::logic_error("lower: vector syntax left in a checked model");
+    }
+    return result;
   }
 
   // x^n with an integer literal n uses the integer-power op (any base, exact for small n).
